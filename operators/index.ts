@@ -1,0 +1,2 @@
+// Public API of the pure micro-batch engine (Spark Streaming's DStream model): no I/O, no timers, time injected.
+export {};
