@@ -13,6 +13,9 @@ import {
 } from './state/update-state-by-key.js';
 import { mapWithState, type MapWithStateDStream } from './state/map-with-state.js';
 import type { StateSpec } from './state/state-spec.js';
+import { windowByEventTime, type EventTimeWindowOptions } from './event-time/event-time-window.js';
+import { sessionWindow, type SessionWindowOptions } from './event-time/session-window.js';
+import type { EventWindowedDStream } from './event-time/window-result.js';
 
 /** One batch of a stream: the records of that batch time, or null when the stream produced no batch then. */
 export type Batch<T> = readonly T[] | null;
@@ -293,6 +296,24 @@ export class DStream<T> {
     slideMs?: number,
   ): DStream<[K, V[]]> {
     return keyedWindows.groupByKeyAndWindow(this, windowMs, slideMs ?? this.slideMs);
+  }
+
+  // ---- event time -------------------------------------------------------------------------------------------
+
+  /** Event-time tumbling or hopping windows per key, final once the watermark passes their end; late records
+   * go to .late(). */
+  windowByEventTime<K, V, P = V[], R = V[]>(
+    this: DStream<readonly [K, V]>,
+    options: EventTimeWindowOptions<V, P, R>,
+  ): EventWindowedDStream<K, V, R> {
+    return windowByEventTime(this, options);
+  }
+  /** Event-time session windows per key, closed after gapMs without records; late records go to .late(). */
+  sessionWindow<K, V, P = V[], R = V[]>(
+    this: DStream<readonly [K, V]>,
+    options: SessionWindowOptions<V, P, R>,
+  ): EventWindowedDStream<K, V, R> {
+    return sessionWindow(this, options);
   }
 
   // ---- state ------------------------------------------------------------------------------------------------

@@ -10,3 +10,7 @@ export type { MapWithStateDStream } from './state/map-with-state.js';
 export type { UpdateFunction, UpdateStateOptions } from './state/update-state-by-key.js';
 export type { Checkpoint, OperatorSnapshot, RestoreReport } from './state/checkpoint.js';
 export { MemoryStateStore, type StateStore } from './state/state-store.js';
+export { collectList, reducing, type Aggregator } from './aggregator.js';
+export type { EventTimeWindowOptions } from './event-time/event-time-window.js';
+export type { SessionWindowOptions } from './event-time/session-window.js';
+export type { EventWindowedDStream, WindowResult } from './event-time/window-result.js';
