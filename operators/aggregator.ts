@@ -36,6 +36,9 @@ export function reducing<T>(f: (a: T, b: T) => T): Aggregator<T, T | undefined, 
     add: (p, item) => (p === undefined ? item : f(p, item)),
     merge: (a, b) => (a === undefined ? b : b === undefined ? a : f(a, b)),
     result: (p) => p,
+    // An empty partial must stay distinguishable from a null value after a JSON round trip.
+    toJSON: (p) => (p === undefined ? [] : [p]),
+    fromJSON: (json) => (Array.isArray(json) && json.length === 1 ? (json[0] as T) : undefined),
   };
 }
 

@@ -16,6 +16,8 @@ import type { StateSpec } from './state/state-spec.js';
 import { windowByEventTime, type EventTimeWindowOptions } from './event-time/event-time-window.js';
 import { sessionWindow, type SessionWindowOptions } from './event-time/session-window.js';
 import type { EventWindowedDStream } from './event-time/window-result.js';
+import { aggregateByKeyAndWindow } from './windows/aggregate-by-key-and-window.js';
+import type { Aggregator } from './aggregator.js';
 
 /** One batch of a stream: the records of that batch time, or null when the stream produced no batch then. */
 export type Batch<T> = readonly T[] | null;
@@ -289,6 +291,16 @@ export class DStream<T> {
     }
     if (third === undefined) throw missingWindow('reduceByKeyAndWindow');
     return keyedWindows.reduceByKeyAndWindowInv(this, f, second, third, fourth ?? this.slideMs, filterF);
+  }
+  /** Windowed aggregation by key with a mergeable aggregator (one partial per key per pane): the cost of a slide
+   * does not grow with window/slide. Keys leave when the window has no data for them. */
+  aggregateByKeyAndWindow<K, V, P, R>(
+    this: DStream<readonly [K, V]>,
+    aggregate: Aggregator<V, P, R>,
+    windowMs: number,
+    slideMs?: number,
+  ): DStream<[K, R]> {
+    return aggregateByKeyAndWindow(this, aggregate, windowMs, slideMs ?? this.slideMs);
   }
   groupByKeyAndWindow<K, V>(
     this: DStream<readonly [K, V]>,

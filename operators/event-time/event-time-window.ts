@@ -7,6 +7,7 @@ import { collectList, partialFromJSON, partialToJSON, type Aggregator } from '..
 import type { DStream, OperatorState } from '../dstream.js';
 import { EngineError } from '../engine-error.js';
 import { KeyMap } from '../keys.js';
+import { gcd } from '../windows/window-checks.js';
 import { Watermark } from './watermark.js';
 import { withLateOutput, type EventWindowedDStream, type WindowResult } from './window-result.js';
 
@@ -144,11 +145,6 @@ export function windowByEventTime<K, V, P = V[], R = V[]>(
   };
   const main = parent.derive<[K, WindowResult<R>]>('windowByEventTime', compute, { state });
   return withLateOutput<K, V, R>(main, (t) => (lateBatch.t === t ? lateBatch.items : []));
-}
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
 }
 
 /** Index of the first element ≥ x in a sorted array. */

@@ -4,20 +4,22 @@ import { groupByKey, KeyMap, reduceByKey } from '../keys.js';
 import type { DStream, OperatorState } from '../dstream.js';
 import { EngineError } from '../engine-error.js';
 import { ParentBuffer } from './parent-buffer.js';
+import { aggregateByKeyAndWindow } from './aggregate-by-key-and-window.js';
+import { reducing } from '../aggregator.js';
 import { checkWindow } from './window-checks.js';
 import { window } from './window-functions.js';
 
 type PairStream<K, V> = DStream<readonly [K, V]>;
 
-/** reduceByKey per batch, window, reduceByKey again: a key leaves as soon as the window has no data for it. */
+/** Spark's reduceByKey per batch, window, reduceByKey again (f must be associative): a key leaves as soon as
+ * the window has no data for it. Computed with per-pane partials, so a slide costs O(1) reductions per key. */
 export function reduceByKeyAndWindow<K, V>(
   parent: PairStream<K, V>,
   f: (a: V, b: V) => V,
   windowMs: number,
   slideMs: number,
 ): DStream<[K, V]> {
-  checkWindow(parent, 'reduceByKeyAndWindow', windowMs, slideMs);
-  return window(parent.reduceByKey(f), windowMs, slideMs).reduceByKey(f);
+  return aggregateByKeyAndWindow(parent, reducing(f), windowMs, slideMs).mapValues((v) => v as V);
 }
 
 /** Every key's values in the window, oldest batch first. */

@@ -1,4 +1,4 @@
-// Validation shared by every window operator: lengths and slides are positive multiples of the parent's slide.
+// Shared by the window operators: lengths and slides are positive multiples of the parent's slide; pane size.
 import type { DStream } from '../dstream.js';
 import { EngineError } from '../engine-error.js';
 
@@ -16,4 +16,10 @@ export function checkWindow(parent: DStream<unknown>, op: string, windowMs: numb
       );
     }
   }
+}
+
+/** Greatest common divisor: the pane size that tiles both a window length and its slide. */
+export function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
 }
