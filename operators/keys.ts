@@ -11,63 +11,78 @@ export function keyId(key: unknown): KeyId {
   return COMPOSITE + JSON.stringify(key);
 }
 
-/** A Map keyed by key identity that keeps the first original key it saw; iteration is insertion order. */
+/** A Map keyed by key identity; iteration is insertion order. Primitive keys are stored as they are (no extra
+ * allocation per entry); a composite key keeps the first original it was stored under. */
 export class KeyMap<K, V> {
-  private readonly map = new Map<KeyId, [K, V]>();
+  private readonly map = new Map<KeyId, V>();
+  private readonly originals = new Map<string, K>();
 
   get size(): number {
     return this.map.size;
   }
   get(key: K): V | undefined {
-    return this.map.get(keyId(key))?.[1];
+    return this.map.get(this.id(key));
   }
   has(key: K): boolean {
-    return this.map.has(keyId(key));
+    return this.map.has(this.id(key));
   }
   set(key: K, value: V): void {
-    const id = keyId(key);
-    const entry = this.map.get(id);
-    if (entry === undefined) this.map.set(id, [key, value]);
-    else entry[1] = value;
+    this.map.set(this.remember(key), value);
   }
   delete(key: K): boolean {
-    return this.map.delete(keyId(key));
+    const id = this.id(key);
+    if (typeof id === 'string' && id.startsWith(COMPOSITE)) this.originals.delete(id);
+    return this.map.delete(id);
   }
   /** Stores value under key, or f(existing, value) when the key is present. */
   merge(key: K, value: V, f: (a: V, b: V) => V): void {
-    const id = keyId(key);
-    const entry = this.map.get(id);
-    if (entry === undefined) this.map.set(id, [key, value]);
-    else entry[1] = f(entry[1], value);
+    const id = this.remember(key);
+    const map = this.map;
+    map.set(id, map.has(id) ? f(map.get(id) as V, value) : value);
   }
   /** Returns the value under key, creating it with make() when absent. */
   getOrCreate(key: K, make: () => V): V {
-    const id = keyId(key);
-    const entry = this.map.get(id);
-    if (entry !== undefined) return entry[1];
+    const id = this.remember(key);
+    if (this.map.has(id)) return this.map.get(id) as V;
     const value = make();
-    this.map.set(id, [key, value]);
+    this.map.set(id, value);
     return value;
   }
   *entries(): IterableIterator<[K, V]> {
-    for (const [k, v] of this.map.values()) yield [k, v];
+    for (const [id, v] of this.map) yield [this.original(id), v];
   }
   *keys(): IterableIterator<K> {
-    for (const entry of this.map.values()) yield entry[0];
+    for (const id of this.map.keys()) yield this.original(id);
   }
   clear(): void {
     this.map.clear();
+    this.originals.clear();
   }
   /** The entries as [key, value] pairs (fresh tuples), for output batches and snapshots. */
   toPairs(): [K, V][] {
     const out: [K, V][] = [];
-    for (const [k, v] of this.map.values()) out.push([k, v]);
+    for (const [id, v] of this.map) out.push([this.original(id), v]);
     return out;
   }
   static fromPairs<K, V>(pairs: Iterable<readonly [K, V]>): KeyMap<K, V> {
     const m = new KeyMap<K, V>();
     for (const [k, v] of pairs) m.set(k, v);
     return m;
+  }
+
+  private id(key: K): KeyId {
+    return key === null || typeof key !== 'object' ? (key as KeyId) : keyId(key);
+  }
+  /** The key's identity, remembering a composite key's original the first time it is seen. */
+  private remember(key: K): KeyId {
+    if (key === null || typeof key !== 'object') return key as KeyId;
+    const id = keyId(key) as string;
+    if (!this.originals.has(id)) this.originals.set(id, key);
+    return id;
+  }
+  private original(id: KeyId): K {
+    if (typeof id === 'string' && id.startsWith(COMPOSITE)) return this.originals.get(id) as K;
+    return id as K;
   }
 }
 
