@@ -52,8 +52,9 @@ export function reduceItems<T>(f: (a: T, b: T) => T): (items: readonly T[]) => T
   };
 }
 
+/** Spark builds count on transform, so a missing parent batch fails the batch instead of giving no output. */
 export function count<T>(parent: DStream<T>): DStream<number> {
-  return perBatch(parent, 'count', (items) => [items.length]);
+  return parent.ctx.transform([parent as DStream<unknown>], ([items]) => [items?.length ?? 0], 'count');
 }
 
 export function countByValue<T>(parent: DStream<T>): DStream<[T, number]> {
