@@ -78,8 +78,8 @@ export function subtract(a: number, b: number): number {
 export function slice<T>(stream: DStream<T>, fromMs: number, toMs: number): (readonly T[])[] {
   const zero = stream.ctx.zeroTime();
   const out: (readonly T[])[] = [];
-  // First valid time at or after fromMs.
-  const first = zero + Math.max(1, Math.ceil((fromMs - zero) / stream.slideMs)) * stream.slideMs;
+  // As Spark, an unaligned fromMs is floored to the slide (toMs too, by the loop); times ≤ zero are skipped.
+  const first = zero + Math.max(1, Math.floor((fromMs - zero) / stream.slideMs)) * stream.slideMs;
   for (let t = first; t <= toMs; t += stream.slideMs) {
     const batch: Batch<T> = stream.getOrCompute(t);
     if (batch !== null) out.push(batch);
