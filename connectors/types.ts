@@ -1,0 +1,78 @@
+// The contracts between the daemon and its connectors. A connector moves bytes and reports its state; the
+// daemon's supervisor owns retries (jittered exponential backoff), the intake owns decoding and the write-ahead
+// log, and the forwarder owns the outbox. Connectors know nothing of the engine.
+
+/** The lifecycle every connector reports (eKuiper's Provision → Connect → Subscribe → Close). */
+export type ConnectorState = 'connecting' | 'connected' | 'degraded' | 'stopped';
+
+/** A logger with pino's call shape: a structured object first, then a short message. Secrets never go in. */
+export interface Logger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** One message as a transport received it, before decoding. */
+export interface RawMessage {
+  /** The payload bytes (MQTT payload, one serial frame). */
+  payload: Buffer;
+  /** MQTT topic, or a transport-specific source name (a serial path). */
+  topic: string;
+  /** Arrival time, epoch ms, read by the daemon's clock when the message arrived. */
+  arrivalMs: number;
+}
+
+/** What the daemon gives a receiver. */
+export interface ReceiverHost {
+  /** Hands messages to the intake. Resolves once every message is durably in the write-ahead log (or in the
+   * dead-letter store): only then may the receiver acknowledge its source. Waits while the intake is full
+   * (backpressure): a receiver that awaits this stops reading. Rejects when the store cannot take them (disk
+   * full): the receiver must not acknowledge then. */
+  deliver(messages: readonly RawMessage[]): Promise<void>;
+  /** Reports that the connection was lost after connect() had succeeded; the supervisor reconnects. */
+  disconnected(err?: Error): void;
+  readonly log: Logger;
+}
+
+export interface Receiver {
+  /** One attempt to connect and subscribe. Resolves when connected; rejects with the reason. No retry loop:
+   * the supervisor calls it again after a backoff. */
+  connect(): Promise<void>;
+  /** Stops reading and releases the connection; pending deliveries are abandoned unacknowledged. */
+  close(): Promise<void>;
+}
+
+/** One output waiting in a sink's outbox. */
+export interface OutboxEntry {
+  /** Deterministic id (gateway/pipeline/key/windowStart): the same output recomputed after a crash has it. */
+  id: string;
+  /** The record's key (Kafka message key; sensor id). */
+  key: string;
+  /** The record, as JSON text. */
+  value: string;
+}
+
+/** What the daemon gives a sink. */
+export interface SinkHost {
+  disconnected(err?: Error): void;
+  readonly log: Logger;
+}
+
+export interface Sink {
+  /** One attempt to connect. Resolves when ready to send; rejects with the reason. */
+  connect(): Promise<void>;
+  /** Sends entries in order; resolves when the far side has acknowledged all of them (then the forwarder
+   * deletes them from the outbox). Rejects when any may not have arrived: they are sent again later. */
+  send(entries: readonly OutboxEntry[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How a connector module is shaped: index.ts exports a factory per role. */
+export interface ReceiverModule<Config> {
+  createReceiver(id: string, config: Config, host: ReceiverHost, gatewayId: string): Receiver;
+}
+
+export interface SinkModule<Config> {
+  createSink(id: string, config: Config, host: SinkHost): Sink;
+}
