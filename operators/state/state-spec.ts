@@ -99,6 +99,7 @@ export class State<S> {
     if (this.removed)
       throw new EngineError('SLUICE_ENGINE_STATE', 'Cannot remove the state that has already been removed');
     this.removed = true;
+    this.updated = false;
     this.defined = false;
     this.value = undefined;
   }
