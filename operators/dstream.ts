@@ -89,6 +89,15 @@ export class DStream<T> {
         'stateful streams compute each batch once, in time order; slice them only at times not yet forgotten',
       );
     }
+    // A stateful stream consumes its parents as the batch loop advances: computing ahead of it would skip batches.
+    const last = this.ctx.lastBatchTime();
+    if (this.state !== undefined && last !== undefined && timeMs > last) {
+      throw new EngineError(
+        'SLUICE_ENGINE_TIME_ORDER',
+        `stateful stream "${this.name}" cannot compute batch ${timeMs} ahead of the last batch run (${last})`,
+        'run the batches first (runBatches), then slice stateful streams at times already run',
+      );
+    }
     const batch = this.computeFn(timeMs);
     this.generated.set(timeMs, batch);
     if (timeMs > this.lastComputedMs) this.lastComputedMs = timeMs;
