@@ -1043,6 +1043,24 @@ describe('BasicOperationsSuite', () => {
     ]);
   });
 
+  test('slice of a stateful stream ahead of the batches run is refused, not answered from a partial state', async () => {
+    // Spark computes such a slice by recursing into the parents; Sluice's stateful operators consume their parents
+    // as batches run, so a window computed ahead would miss batches (here [2] instead of [1, 2]).
+    const ctx = new StreamingContext({ batchIntervalMs: 1000, clock: new ManualClock() });
+    const windowed = ctx.queueStream([[1], [2], [3], [4]]).window(2000, 2000);
+    const out: number[][] = [];
+    windowed.foreachBatch((items) => {
+      out.push(items.slice());
+    });
+    ctx.start();
+    expect(() => windowed.slice(2000, 2000)).toThrow(/cannot compute batch 2000 ahead of the last batch run/);
+    await ctx.runBatches(4);
+    expect(out).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+  });
+
   // 'rdd cleanup - map and window', 'rdd cleanup - updateStateByKey' and 'rdd cleanup - input blocks and persisted
   // RDDs' check which RDDs Spark's DStreams remember and unpersist; Sluice keeps no RDDs (windows keep their own
   // buffers, see window-operations.test.ts for that graph's output), so they are not ported.
