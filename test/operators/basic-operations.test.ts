@@ -1061,6 +1061,25 @@ describe('BasicOperationsSuite', () => {
     ]);
   });
 
+  // (code only) UnionDStream and TransformedDStream require one slide: "Some of the DStreams have different slide
+  // durations".
+  const mixedSlides: [string, (s: DStream<number>) => unknown][] = [
+    ['union', (s) => s.union(s.window(2000, 2000))],
+    ['transformWith', (s) => s.transformWith(s.window(2000, 2000), (a) => a)],
+    ['StreamingContext.transform', (s) => s.ctx.transform([s, s.window(2000, 2000)], () => [])],
+    [
+      'join',
+      (s) =>
+        s
+          .map((x): Pair<number, number> => [x, x])
+          .join(s.map((x): Pair<number, number> => [x, x]).window(2000, 2000)),
+    ],
+  ];
+  test.each(mixedSlides)('%s of streams with different slides is refused', (_name, op) => {
+    const ctx = new StreamingContext({ batchIntervalMs: 1000, clock: new ManualClock() });
+    expect(() => op(ctx.queueStream([[1]]))).toThrow(/different slides/);
+  });
+
   // 'rdd cleanup - map and window', 'rdd cleanup - updateStateByKey' and 'rdd cleanup - input blocks and persisted
   // RDDs' check which RDDs Spark's DStreams remember and unpersist; Sluice keeps no RDDs (windows keep their own
   // buffers, see window-operations.test.ts for that graph's output), so they are not ported.
