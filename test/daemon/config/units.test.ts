@@ -74,11 +74,24 @@ describe('parseSize', () => {
 
 describe('formatting', () => {
   test('formats durations exactly and compactly', () => {
-    expect([0, 500, 10_000, 90_000, 3_600_000, 1_500].map(formatDuration)).toEqual(['0', '500ms', '10s', '1m30s', '1h', '1s500ms']);
+    expect([0, 500, 10_000, 90_000, 3_600_000, 1_500].map(formatDuration)).toEqual([
+      '0',
+      '500ms',
+      '10s',
+      '1m30s',
+      '1h',
+      '1s500ms',
+    ]);
   });
 
   test('formats sizes in the largest exact unit', () => {
-    expect([0, 268_435_456, 100_000_000, 1536, 7].map(formatSize)).toEqual(['0', '256MiB', '100MB', '1536B', '7B']);
+    expect([0, 268_435_456, 100_000_000, 1536, 7].map(formatSize)).toEqual([
+      '0',
+      '256MiB',
+      '100MB',
+      '1536B',
+      '7B',
+    ]);
   });
 
   test('a formatted duration parses back to the same milliseconds', () => {

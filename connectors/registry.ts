@@ -1,0 +1,65 @@
+// The list of all connectors, written out by hand (no directory scanning): each with its config schema, read at
+// config time, and a lazy loader for its implementation, so a gateway without Kafka never loads kafkajs.
+import type { z } from 'zod';
+import { mqttReceiverConfigSchema } from './receivers/mqtt/config.js';
+import { fileSinkConfigSchema } from './sinks/file/config.js';
+
+/**
+ * One connector. `Module` is the type of its implementation module; it stays `unknown` until that module
+ * exists, and becomes `typeof import('./receivers/mqtt/index.js')` once it does (see `load`).
+ */
+export interface ConnectorEntry<Schema extends z.ZodType = z.ZodType, Module = unknown> {
+  /** The `type:` value that selects it in config. */
+  readonly type: string;
+  /** One line for docs and `sluice --help`. */
+  readonly summary: string;
+  /** Its config schema: a strict object whose `type` is the literal above. */
+  readonly configSchema: Schema;
+  /**
+   * Imports the implementation on first use. Until the module exists this goes through `importLazily`, which
+   * TypeScript does not resolve; once it exists, write `load: () => import('./receivers/mqtt/index.js')` so the
+   * module's type flows into `Module` and the driver gets a checked factory.
+   */
+  readonly load: () => Promise<Module>;
+}
+
+/**
+ * Imports a module relative to this file without TypeScript resolving it at compile time (for implementations
+ * not written yet). Works from the sources under tsx and from dist/ alike, since both keep the same layout.
+ */
+function importLazily(relativePath: string): Promise<unknown> {
+  return import(new URL(relativePath, import.meta.url).href) as Promise<unknown>;
+}
+
+/** Receivers, by `type`. Add a new one here and in its folder's config.ts; nothing else lists them. */
+export const receivers = [
+  {
+    type: 'mqtt',
+    summary: 'Subscribes to an MQTT broker (MQTT.js 5); QoS 1/2 acknowledged after the write-ahead log.',
+    configSchema: mqttReceiverConfigSchema,
+    load: () => import('./receivers/mqtt/index.js'),
+  },
+] as const satisfies readonly ConnectorEntry[];
+
+/** Sinks, by `type`. */
+export const sinks = [
+  {
+    type: 'file',
+    summary: 'Appends JSON lines to a file, rotated by size.',
+    configSchema: fileSinkConfigSchema,
+    load: () => importLazily('./sinks/file/index.js'),
+  },
+] as const satisfies readonly ConnectorEntry[];
+
+export type ReceiverType = (typeof receivers)[number]['type'];
+export type SinkType = (typeof sinks)[number]['type'];
+
+/** The entry for a receiver type, or undefined for an unknown type. */
+export function findReceiver(type: string): (typeof receivers)[number] | undefined {
+  return receivers.find((entry) => entry.type === type);
+}
+
+/** The entry for a sink type, or undefined for an unknown type. */
+export function findSink(type: string): (typeof sinks)[number] | undefined {
+  return sinks.find((entry) => entry.type === type);
+}

@@ -1,0 +1,94 @@
+// Building blocks shared by the top-level config schema and the connectors' config schemas: ids, field names,
+// CEL expressions. Custom issues carry `params.hint` (how to fix it) and, for expressions, the catalog code and
+// the offset of the culprit inside the expression.
+import { z } from 'zod';
+import { compileFilter, compileKey, type ExpressionError } from '../../operators/expressions/index.js';
+
+/** Receiver, pipeline, sink and gateway ids: they name checkpoints, metrics and output ids, so keep them plain. */
+export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+const ID_MAX = 64;
+
+/** Turns an arbitrary name into a valid id, for hints: `Climate 1m` → `climate-1m`. */
+export function slugify(text: string): string {
+  const slug = text
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[-_]+|-+$/g, '')
+    .slice(0, ID_MAX);
+  return slug === '' ? 'my-id' : slug;
+}
+
+export const idSchema = z
+  .string()
+  .superRefine((id, ctx) => {
+    if (ID_PATTERN.test(id) && id.length <= ID_MAX) return;
+    ctx.addIssue({
+      code: 'custom',
+      input: id,
+      message:
+        id.length > ID_MAX
+          ? `an id is at most ${ID_MAX} characters`
+          : 'an id uses lowercase letters, digits, "-" and "_", and starts with a letter or digit',
+      params: { hint: `e.g. ${slugify(id)}` },
+    });
+  })
+  .meta({ title: 'id', pattern: ID_PATTERN.source });
+
+/** A non-empty list of ids referring to other entries (`from`, `to`). */
+export const idListSchema = z.array(idSchema).min(1, { error: 'the list is empty: name at least one' });
+
+/** Output field names (aggregate names): identifiers, so that they are also CEL identifiers in alert rules. */
+export const FIELD_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const fieldNameSchema = z
+  .string()
+  .superRefine((name, ctx) => {
+    if (FIELD_NAME_PATTERN.test(name)) return;
+    ctx.addIssue({
+      code: 'custom',
+      input: name,
+      message: 'an output field name uses letters, digits and "_", and does not start with a digit',
+      params: { hint: `e.g. ${name.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^(\d)/, '_$1') || 'value'}` },
+    });
+  })
+  .meta({ title: 'field name', pattern: FIELD_NAME_PATTERN.source });
+
+function expressionIssue(error: ExpressionError) {
+  return {
+    hint: error.hint,
+    code: 'SLUICE_EXPRESSION_INVALID',
+    ...(error.offset === undefined ? {} : { expressionOffset: error.offset }),
+  };
+}
+
+/** A CEL filter (`where`): must compile and give a bool. The value stays the source text; compile it once with compileFilter. */
+export const filterExpressionSchema = z
+  .string()
+  .superRefine((source, ctx) => {
+    const compiled = compileFilter(source);
+    if (!compiled.ok) {
+      ctx.addIssue({
+        code: 'custom',
+        input: source,
+        message: compiled.error.message,
+        params: expressionIssue(compiled.error),
+      });
+    }
+  })
+  .meta({ title: 'CEL expression (bool)' });
+
+/** A CEL key expression (`key`): must compile and give a string or number. Compile it once with compileKey. */
+export const keyExpressionSchema = z
+  .string()
+  .superRefine((source, ctx) => {
+    const compiled = compileKey(source);
+    if (!compiled.ok) {
+      ctx.addIssue({
+        code: 'custom',
+        input: source,
+        message: compiled.error.message,
+        params: expressionIssue(compiled.error),
+      });
+    }
+  })
+  .meta({ title: 'CEL expression (string)' });
