@@ -57,6 +57,8 @@ export interface OutboxEntry {
 export interface SinkHost {
   disconnected(err?: Error): void;
   readonly log: Logger;
+  /** The state's durability: with `fsync`, a sink that writes local files syncs them before send() resolves. */
+  readonly durability: 'process' | 'fsync';
 }
 
 export interface Sink {

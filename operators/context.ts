@@ -217,6 +217,22 @@ export class StreamingContext {
     return (this.lastBatchMs ?? this.zeroTime()) + this.batchIntervalMs;
   }
 
+  /** Moves the batch clock to timeMs without running the batches in between, as if they had been empty and
+   * nothing had happened in them. Only for a driver catching up after a long pause, once every window has
+   * drained: operators that act on empty batches (updateStateByKey, mapWithState timeouts) do not see them. */
+  skipTo(timeMs: number): void {
+    this.start();
+    const zero = this.zeroTime();
+    if ((timeMs - zero) % this.batchIntervalMs !== 0 || timeMs < (this.lastBatchMs ?? zero)) {
+      throw new EngineError(
+        'SLUICE_ENGINE_TIME_ORDER',
+        `cannot skip to ${timeMs}: not a batch time after ${this.lastBatchMs ?? zero}`,
+      );
+    }
+    this.lastBatchMs = timeMs;
+    for (const s of this.streams) s.forget(timeMs);
+  }
+
   /** Runs one batch: every stateful operator sees its parents' batches, then every output runs, in order. */
   async runBatch(timeMs: number): Promise<void> {
     this.start();

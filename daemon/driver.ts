@@ -1,0 +1,361 @@
+// The driver: cuts a batch every interval from the write-ahead log, runs the pipeline graph on it, and commits
+// the outputs (into each sink's outbox) with the batch's cut in one atomic write. Every `checkpointEvery`
+// batches (and at shutdown) the commit also holds the engine's state and removes the input it covers from the
+// WAL. On start it recovers: restores the checkpoint and replays the batches cut after it, record for record.
+import type { OutboxEntry } from '../connectors/types.js';
+import type { Checkpoint } from '../operators/index.js';
+import { SluiceError } from './errors.js';
+import type { Intake } from './intake/intake.js';
+import { deadLetter } from './intake/dead-letter.js';
+import type { IngestRecord } from './intake/record.js';
+import type { CompiledGraph } from './pipelines/compile.js';
+import { outboxKey, parseSeqKey, seqKey } from './store/keys.js';
+import type { BatchOp, Store } from './store/store.js';
+import type { Logger } from '../connectors/types.js';
+
+export interface DriverOptions {
+  /** Write the engine state every this many batches (default 10, as Spark checkpoints stateful streams). */
+  checkpointEvery?: number;
+  /** How many batch statistics to keep (default 100). */
+  statsKept?: number;
+  /** The wall clock, epoch ms (default Date.now). */
+  now?: () => number;
+  /** Called when a batch fails in a way retrying cannot fix (a bug); default: log only. */
+  onFatal?: (err: unknown) => void;
+}
+
+export interface BatchStats {
+  batchTimeMs: number;
+  records: number;
+  outputs: number;
+  /** From the batch time to the start of its processing, ms (Spark's scheduling delay). */
+  schedulingDelayMs: number;
+  processingMs: number;
+  /** Scheduling delay + processing time, ms. */
+  totalDelayMs: number;
+}
+
+export interface RecoveryReport {
+  checkpointBatchMs: number | null;
+  replayedBatches: number;
+  replayedRecords: number;
+  uncommittedRecords: number;
+  freshOperators: string[];
+  incompatibleOperators: string[];
+}
+
+interface SavedCheckpoint {
+  engine: Checkpoint;
+  /** Highest WAL sequence number whose record the engine state includes. */
+  toSeq: number;
+}
+
+interface WalEntry {
+  seq: number;
+  key: string;
+  record: IngestRecord;
+}
+
+interface Origin {
+  zeroTimeMs: number;
+  batchIntervalMs: number;
+}
+
+const CHECKPOINT = 'checkpoint';
+const ORIGIN = 'origin';
+const CUT = 'cut/';
+
+export class Driver {
+  private readonly checkpointEvery: number;
+  private readonly statsKept: number;
+  private readonly now: () => number;
+  private readonly onFatal: (err: unknown) => void;
+  private readonly interval: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private sinceCheckpoint = 0;
+  /** WAL keys and cut keys committed since the last checkpoint: deleted by the next one. */
+  private walKeysSinceCheckpoint: string[] = [];
+  private cutKeysSinceCheckpoint: string[] = [];
+  private lastToSeq = 0;
+  readonly stats: BatchStats[] = [];
+  private readonly commitListeners: ((sinks: ReadonlySet<string>) => void)[] = [];
+  /** The commit failure being retried (a full disk), or undefined. */
+  lastError: SluiceError | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly intake: Intake,
+    private readonly graph: CompiledGraph,
+    private readonly log: Logger,
+    options: DriverOptions = {},
+  ) {
+    this.checkpointEvery = options.checkpointEvery ?? 10;
+    this.statsKept = options.statsKept ?? 100;
+    this.now = options.now ?? Date.now;
+    this.onFatal = options.onFatal ?? (() => undefined);
+    this.interval = graph.ctx.batchIntervalMs;
+  }
+
+  /** Called after each commit with the sinks that got new outbox entries. */
+  onCommit(listener: (sinks: ReadonlySet<string>) => void): void {
+    this.commitListeners.push(listener);
+  }
+
+  /** Restores state and replays what was cut but not checkpointed; hands uncommitted WAL records to the intake. */
+  async recover(): Promise<RecoveryReport> {
+    const ctx = this.graph.ctx;
+    const saved = (await this.store.meta.get(CHECKPOINT)) as SavedCheckpoint | undefined;
+    const origin = (await this.store.meta.get(ORIGIN)) as Origin | undefined;
+    const cuts: { t: number; toSeq: number; key: string }[] = [];
+    for await (const [key, value] of this.store.meta.iterator({ gte: CUT, lt: `${CUT}~` })) {
+      cuts.push({ t: parseSeqKey(key.slice(CUT.length)), toSeq: value as number, key });
+    }
+    const wal: WalEntry[] = [];
+    for await (const [key, value] of this.store.wal.iterator()) {
+      wal.push({ seq: parseSeqKey(key), key, record: value as IngestRecord });
+    }
+    let lastDead = 0;
+    for await (const key of this.store.dead.keys({ reverse: true, limit: 1 })) lastDead = parseSeqKey(key);
+
+    const report: RecoveryReport = {
+      checkpointBatchMs: null,
+      replayedBatches: 0,
+      replayedRecords: 0,
+      uncommittedRecords: 0,
+      freshOperators: [],
+      incompatibleOperators: [],
+    };
+    const compatible = origin === undefined || origin.batchIntervalMs === this.interval;
+    if (!compatible) {
+      this.log.warn(
+        { was: origin.batchIntervalMs, now: this.interval },
+        'batch interval changed: pipeline state starts fresh; unprocessed input is kept',
+      );
+    }
+    let toSeq = saved?.toSeq ?? 0;
+    if (compatible && saved !== undefined) {
+      const restored = ctx.restore(saved.engine);
+      report.checkpointBatchMs = saved.engine.batchTimeMs;
+      report.freshOperators = restored.fresh;
+      report.incompatibleOperators = restored.incompatible;
+      for (const name of restored.incompatible) {
+        this.log.warn({ operator: name }, 'pipeline changed incompatibly: its state starts fresh');
+      }
+    }
+    if (ctx.lastBatchTime() === undefined) {
+      const zero = compatible && origin !== undefined ? origin.zeroTimeMs : this.alignedNow() - this.interval;
+      ctx.start({ zeroTimeMs: zero });
+    } else {
+      ctx.start();
+    }
+    const ops: BatchOp[] = [];
+    if (!compatible || origin === undefined) {
+      ops.push({ type: 'put', sublevel: this.store.meta, key: ORIGIN, value: this.origin() });
+    }
+
+    // Replay the batches cut after the checkpoint, with exactly the records they had, and put their outputs
+    // back into the outboxes under the same keys (an output already sent goes again, with the same id).
+    let w = wal.findIndex((e) => e.seq > toSeq);
+    if (w < 0) w = wal.length;
+    const touched = new Set<string>();
+    for (const cut of compatible ? cuts : []) {
+      if (cut.t <= (ctx.lastBatchTime() ?? Number.NEGATIVE_INFINITY)) continue;
+      const records: IngestRecord[] = [];
+      for (; w < wal.length && (wal[w] as WalEntry).seq <= cut.toSeq; w++)
+        records.push((wal[w] as WalEntry).record);
+      while (ctx.nextBatchTime() <= cut.t) {
+        const t = ctx.nextBatchTime();
+        const outputs = await this.runEngine(t === cut.t ? records : []);
+        this.outputsToOps(t, outputs, ops);
+        for (const sink of outputs.keys()) touched.add(sink);
+      }
+      report.replayedBatches++;
+      report.replayedRecords += records.length;
+      toSeq = cut.toSeq;
+    }
+    // The rest of the WAL was never part of a batch: it goes into the next one.
+    const uncommitted = wal.slice(w).map((e) => ({ seq: e.seq, record: e.record }));
+    report.uncommittedRecords = uncommitted.length;
+    const lastSeq = Math.max(toSeq, wal.at(-1)?.seq ?? 0, cuts.at(-1)?.toSeq ?? 0);
+    this.intake.resume(lastSeq, toSeq, uncommitted, lastDead);
+    this.lastToSeq = toSeq;
+    // Everything replayed is now in a checkpoint: drop the WAL records and cuts it covers.
+    for (const e of wal.slice(0, w)) ops.push({ type: 'del', sublevel: this.store.wal, key: e.key });
+    for (const cut of cuts) ops.push({ type: 'del', sublevel: this.store.meta, key: cut.key });
+    if (ctx.lastBatchTime() !== undefined) {
+      ops.push({ type: 'put', sublevel: this.store.meta, key: CHECKPOINT, value: this.checkpoint(toSeq) });
+    }
+    this.rejectedToOps(ops);
+    await this.store.write(ops);
+    if (touched.size > 0) this.notify(touched);
+    return report;
+  }
+
+  /** Runs batches on the wall clock until stop(). */
+  start(): void {
+    this.stopping = false;
+    this.schedule();
+  }
+
+  /** Finishes the batch in progress, writes a checkpoint, and stops. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+    if (this.sinceCheckpoint > 0) await this.commitWithRetry([], true);
+  }
+
+  private schedule(): void {
+    if (this.stopping) return;
+    const next = this.graph.ctx.nextBatchTime();
+    const delay = Math.max(0, next - this.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.tick().then(
+        () => {
+          this.schedule();
+        },
+        (err: unknown) => {
+          this.log.error({ err }, 'batch failed; the daemon stops');
+          this.onFatal(err);
+        },
+      );
+    }, delay);
+  }
+
+  /** Runs every batch that is due (one normally; several when catching up after a pause). */
+  private async tick(): Promise<void> {
+    const ctx = this.graph.ctx;
+    let idle = 0;
+    const drainBatches = Math.ceil(this.graph.longestWindowMs / this.interval) + 1;
+    while (!this.stopping && ctx.nextBatchTime() <= this.now()) {
+      // After a long pause, run empty batches only until every window has drained, then jump ahead.
+      if (idle >= drainBatches && this.intake.pendingCount === 0) {
+        const target = this.alignedNow() - this.interval;
+        if (target > ctx.nextBatchTime()) {
+          // The checkpoint records the jump, so a replay never runs the skipped batches.
+          ctx.skipTo(target);
+          await this.commitWithRetry([], true);
+        }
+        idle = 0;
+        continue;
+      }
+      const records = await this.runBatch();
+      idle = records === 0 ? idle + 1 : 0;
+    }
+  }
+
+  private async runBatch(): Promise<number> {
+    const ctx = this.graph.ctx;
+    const t = ctx.nextBatchTime();
+    const started = this.now();
+    const { records, fromSeq, toSeq } = this.intake.cut();
+    const outputs = await this.runEngine(records);
+    const ops: BatchOp[] = [];
+    const count = this.outputsToOps(t, outputs, ops);
+    const cutKey = `${CUT}${seqKey(t)}`;
+    ops.push({ type: 'put', sublevel: this.store.meta, key: cutKey, value: toSeq });
+    this.rejectedToOps(ops);
+    // Sequence numbers may have gaps (a failed group commit): delete the whole range at the next checkpoint.
+    for (let seq = fromSeq + 1; seq <= toSeq; seq++) this.walKeysSinceCheckpoint.push(seqKey(seq));
+    this.cutKeysSinceCheckpoint.push(cutKey);
+    this.lastToSeq = toSeq;
+    this.sinceCheckpoint++;
+    await this.commitWithRetry(ops, this.sinceCheckpoint >= this.checkpointEvery);
+    const finished = this.now();
+    this.stats.push({
+      batchTimeMs: t,
+      records: records.length,
+      outputs: count,
+      schedulingDelayMs: Math.max(0, started - t),
+      processingMs: finished - started,
+      totalDelayMs: Math.max(0, finished - t),
+    });
+    if (this.stats.length > this.statsKept) this.stats.shift();
+    if (outputs.size > 0) this.notify(new Set(outputs.keys()));
+    return records.length;
+  }
+
+  /** Outbox puts for a batch's outputs, keyed by batch time and position; returns how many. */
+  private outputsToOps(t: number, outputs: Map<string, OutboxEntry[]>, ops: BatchOp[]): number {
+    let count = 0;
+    for (const [sink, entries] of outputs) {
+      entries.forEach((entry, i) => {
+        ops.push({ type: 'put', sublevel: this.store.outbox(sink), key: outboxKey(t, i), value: entry });
+      });
+      count += entries.length;
+    }
+    return count;
+  }
+
+  private async runEngine(records: readonly IngestRecord[]): Promise<Map<string, OutboxEntry[]>> {
+    this.graph.feed(records);
+    await this.graph.ctx.runBatch(this.graph.ctx.nextBatchTime());
+    return this.graph.takeOutputs();
+  }
+
+  /** Writes ops (plus a checkpoint when asked); while the store refuses (a full disk), retries every second. */
+  private async commitWithRetry(ops: BatchOp[], withCheckpoint: boolean): Promise<void> {
+    if (withCheckpoint) {
+      ops.push({
+        type: 'put',
+        sublevel: this.store.meta,
+        key: CHECKPOINT,
+        value: this.checkpoint(this.lastToSeq),
+      });
+      for (const key of this.walKeysSinceCheckpoint) ops.push({ type: 'del', sublevel: this.store.wal, key });
+      for (const key of this.cutKeysSinceCheckpoint)
+        ops.push({ type: 'del', sublevel: this.store.meta, key });
+    }
+    for (;;) {
+      try {
+        await this.store.write(ops);
+        break;
+      } catch (err) {
+        this.lastError = err instanceof SluiceError ? err : new SluiceError('SLUICE_STATE_IO', String(err));
+        this.log.error({ err }, 'commit failed; retrying');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    this.lastError = undefined;
+    if (withCheckpoint) {
+      this.walKeysSinceCheckpoint = [];
+      this.cutKeysSinceCheckpoint = [];
+      this.sinceCheckpoint = 0;
+    }
+  }
+
+  private checkpoint(toSeq: number): SavedCheckpoint {
+    return { engine: this.graph.ctx.checkpoint(), toSeq };
+  }
+
+  private origin(): Origin {
+    return { zeroTimeMs: this.graph.ctx.zeroTime(), batchIntervalMs: this.interval };
+  }
+
+  private rejectedToOps(ops: BatchOp[]): void {
+    for (const r of this.graph.takeRejected()) {
+      const letter = deadLetter(
+        r.record.receiver,
+        {
+          payload: Buffer.from(JSON.stringify(r.record.fields)),
+          topic: r.record.topic,
+          arrivalMs: r.record.arrivalMs,
+        },
+        `pipeline ${r.pipeline}: ${r.reason}`,
+      );
+      ops.push({ type: 'put', sublevel: this.store.dead, key: this.intake.nextDeadKey(), value: letter });
+    }
+  }
+
+  private notify(sinks: ReadonlySet<string>): void {
+    for (const listener of this.commitListeners) listener(sinks);
+  }
+
+  private alignedNow(): number {
+    return Math.floor(this.now() / this.interval) * this.interval;
+  }
+}

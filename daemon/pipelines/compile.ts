@@ -1,0 +1,167 @@
+// Compiles the config's pipelines into one DStream graph over the intake's records: filter by receiver and
+// `where`, key, window (event time with a watermark, or Spark's processing-time windows), aggregate, and hand
+// each window result to the pipeline's sinks. One engine for code and config alike.
+import type { OutboxEntry } from '../../connectors/types.js';
+import {
+  compileAggregateSet,
+  type AggregateResult,
+  type AggregateSet,
+  type AggregateSetState,
+} from '../../operators/aggregates/index.js';
+import type { Aggregator } from '../../operators/aggregator.js';
+import { compileFilter, compileKey, evaluateFilter, evaluateKey } from '../../operators/expressions/index.js';
+import { StreamingContext, type Clock, type DStream } from '../../operators/index.js';
+import type { Config } from '../config/schema.js';
+import { SluiceError } from '../errors.js';
+import type { IngestRecord } from '../intake/record.js';
+import { windowRecord } from './window-result.js';
+
+/** A record a pipeline could not use (its `where` or `key` failed on it, or it came too late). */
+export interface Rejected {
+  pipeline: string;
+  record: IngestRecord;
+  reason: string;
+}
+
+export interface CompiledGraph {
+  ctx: StreamingContext;
+  /** Sets the records of the next batch. */
+  feed(records: readonly IngestRecord[]): void;
+  /** Outputs of the batches run since the last call, per sink, in order. */
+  takeOutputs(): Map<string, OutboxEntry[]>;
+  /** Records pipelines rejected since the last call. */
+  takeRejected(): Rejected[];
+  /** Longest window (plus lateness) of any pipeline, ms: how long empty batches take to drain every window. */
+  readonly longestWindowMs: number;
+}
+
+export function compilePipelines(config: Config, clock: Clock): CompiledGraph {
+  const ctx = new StreamingContext({ batchIntervalMs: config.batch.interval, clock });
+  let next: readonly IngestRecord[] = [];
+  const input = ctx.inputStream<IngestRecord>(() => {
+    const batch = next;
+    next = [];
+    return batch;
+  }, 'intake');
+  let outputs = new Map<string, OutboxEntry[]>();
+  let rejected: Rejected[] = [];
+  let longestWindowMs = 0;
+
+  for (const [id, pipeline] of Object.entries(config.pipelines)) {
+    const from = new Set(pipeline.from);
+    const where =
+      pipeline.where === undefined ? undefined : mustCompile(compileFilter(pipeline.where), id, 'where');
+    const keyExpr = pipeline.key === undefined ? undefined : mustCompile(compileKey(pipeline.key), id, 'key');
+    const reject = (record: IngestRecord, reason: string): void => {
+      rejected.push({ pipeline: id, record, reason });
+    };
+    const keyed: DStream<[string, IngestRecord]> = input.flatMap((record) => {
+      if (!from.has(record.receiver)) return [];
+      const scope = {
+        fields: record.fields,
+        topic: record.topic,
+        topicParts: record.topic.split('/'),
+        receiver: record.receiver,
+        ts: record.eventMs,
+      };
+      if (where !== undefined) {
+        const verdict = evaluateFilter(where, scope);
+        if (!verdict.ok) {
+          reject(record, `where: ${verdict.message}`);
+          return [];
+        }
+        if (!verdict.keep) return [];
+      }
+      let key = record.key;
+      if (keyExpr !== undefined) {
+        const result = evaluateKey(keyExpr, scope);
+        if (!result.ok) {
+          reject(record, `key: ${result.message}`);
+          return [];
+        }
+        key = result.key;
+      }
+      return [[key, record] as [string, IngestRecord]];
+    });
+    const aggregator = recordAggregator(compileAggregateSet(pipeline.aggregate));
+    const { length, slide, lateness, time } = pipeline.window;
+    longestWindowMs = Math.max(longestWindowMs, length + lateness);
+    const emit = (key: string, start: number, end: number, values: AggregateResult): void => {
+      const record = windowRecord(config.gateway.id, id, key, start, end, values);
+      const value = JSON.stringify(record);
+      for (const sink of pipeline.to) {
+        let list = outputs.get(sink);
+        if (list === undefined) outputs.set(sink, (list = []));
+        list.push({ id: record.id, key, value });
+      }
+    };
+    if (time === 'event') {
+      const windows = keyed
+        .windowByEventTime({
+          lengthMs: length,
+          slideMs: slide,
+          allowedLatenessMs: lateness,
+          time: (r) => r.eventMs,
+          aggregate: aggregator,
+        })
+        .named(`pipeline/${id}`);
+      windows.foreachBatch((items) => {
+        for (const [key, w] of items) emit(key, w.start, w.end, w.value);
+      });
+      windows.late().foreachBatch((items) => {
+        for (const [, record] of items) reject(record, 'late: its window had already been emitted');
+      });
+    } else {
+      keyed
+        .aggregateByKeyAndWindow(aggregator, length, slide)
+        .named(`pipeline/${id}`)
+        .foreachBatch((items, t) => {
+          for (const [key, values] of items) emit(key, t - length, t, values);
+        });
+    }
+  }
+  if (Object.keys(config.pipelines).length === 0) input.foreachBatch(() => undefined);
+
+  return {
+    ctx,
+    feed: (records) => {
+      next = records;
+    },
+    takeOutputs: () => {
+      const taken = outputs;
+      outputs = new Map();
+      return taken;
+    },
+    takeRejected: () => {
+      const taken = rejected;
+      rejected = [];
+      return taken;
+    },
+    longestWindowMs,
+  };
+}
+
+/** The pipeline's aggregate set folding whole records, each at its event time. */
+function recordAggregator(set: AggregateSet): Aggregator<IngestRecord, AggregateSetState, AggregateResult> {
+  return {
+    init: () => set.init(),
+    add: (p, r) => set.add(p, r.fields, r.eventMs),
+    merge: (a, b) => set.merge(a, b),
+    result: (p) => set.result(p),
+    toJSON: (p) => set.toJSON(p),
+    fromJSON: (j) => set.fromJSON(j),
+  };
+}
+
+function mustCompile<T>(
+  result: { ok: true; value: T } | { ok: false; error: { message: string } },
+  pipeline: string,
+  what: string,
+): T {
+  if (result.ok) return result.value;
+  // validate() reports these before anything starts; reaching here means the config skipped validation.
+  throw new SluiceError(
+    'SLUICE_EXPRESSION_INVALID',
+    `pipelines.${pipeline}.${what}: ${result.error.message}`,
+  );
+}

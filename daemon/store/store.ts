@@ -1,0 +1,115 @@
+// The daemon's one LevelDB under state.dir, with a sublevel per concern: the write-ahead log, metadata (cuts and
+// the checkpoint), each sink's outbox and the dead letters. Everything that must survive a crash lives here, and
+// everything a batch changes is written in one atomic batch.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Level } from 'level';
+import { SluiceError } from '../errors.js';
+
+export type Durability = 'process' | 'fsync';
+
+function jsonSublevel(db: Level<string, unknown>, name: string) {
+  return db.sublevel<string, unknown>(name, { valueEncoding: 'json' });
+}
+
+/** A sublevel with text keys and JSON values. */
+export type JsonLevel = ReturnType<typeof jsonSublevel>;
+
+export type BatchOp =
+  | { type: 'put'; sublevel: JsonLevel; key: string; value: unknown }
+  | { type: 'del'; sublevel: JsonLevel; key: string };
+
+export class Store {
+  readonly wal: JsonLevel;
+  readonly meta: JsonLevel;
+  readonly dead: JsonLevel;
+  private readonly outboxes = new Map<string, JsonLevel>();
+
+  private constructor(
+    readonly db: Level<string, unknown>,
+    readonly dir: string,
+    readonly durability: Durability,
+  ) {
+    this.wal = this.sub('wal');
+    this.meta = this.sub('meta');
+    this.dead = this.sub('dead');
+  }
+
+  /** Opens (creating) the store; a second daemon on the same directory fails at once with SLUICE_STATE_LOCKED. */
+  static async open(dir: string, durability: Durability): Promise<Store> {
+    const location = path.resolve(dir, 'db');
+    try {
+      await mkdir(location, { recursive: true });
+    } catch (err) {
+      throw new SluiceError('SLUICE_STATE_IO', `cannot create the state directory ${location}`, { cause: err });
+    }
+    const db = new Level<string, unknown>(location, { valueEncoding: 'json' });
+    try {
+      await db.open();
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause;
+      if (cause?.code === 'LEVEL_LOCKED') {
+        throw new SluiceError('SLUICE_STATE_LOCKED', `another Sluice process is using the state directory ${dir}`, {
+          cause: err,
+        });
+      }
+      throw new SluiceError('SLUICE_STATE_IO', `cannot open the state store in ${location}`, { cause: err });
+    }
+    return new Store(db, dir, durability);
+  }
+
+  /** The outbox of one sink. */
+  outbox(sinkId: string): JsonLevel {
+    let level = this.outboxes.get(sinkId);
+    if (level === undefined) {
+      level = this.sub(`outbox:${sinkId}`);
+      this.outboxes.set(sinkId, level);
+    }
+    return level;
+  }
+
+  /** Writes ops atomically; with durability fsync, the write is on disk before this resolves. */
+  async write(ops: readonly BatchOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    try {
+      await this.db.batch(
+        ops.map((op) =>
+          op.type === 'put'
+            ? { type: 'put' as const, sublevel: op.sublevel, key: op.key, value: op.value }
+            : { type: 'del' as const, sublevel: op.sublevel, key: op.key },
+        ),
+        { sync: this.durability === 'fsync' },
+      );
+    } catch (err) {
+      throw storeWriteError(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  private sub(name: string): JsonLevel {
+    return jsonSublevel(this.db, name);
+  }
+}
+
+/** Maps a LevelDB write failure to a catalog error; a full disk gets its own code so status can say so. */
+export function storeWriteError(err: unknown): SluiceError {
+  if (/ENOSPC|No space left/i.test(describeChain(err))) {
+    return new SluiceError('SLUICE_DISK_FULL', 'the state directory is out of disk space', { cause: err });
+  }
+  return new SluiceError('SLUICE_STATE_IO', 'writing to the state store failed', { cause: err });
+}
+
+/** Messages and codes of an error and its causes, for classifying it. */
+function describeChain(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    const { message, code, cause } = e as { message?: unknown; code?: unknown; cause?: unknown };
+    if (typeof message === 'string') parts.push(message);
+    if (typeof code === 'string') parts.push(code);
+    e = cause;
+  }
+  return parts.join(' ');
+}
