@@ -1,0 +1,462 @@
+// The MQTT receiver: subscribes with a persistent session (clean: false, stable client id) and acknowledges each
+// QoS 1/2 message only after the daemon's intake has it in the write-ahead log. One connect() is one attempt;
+// the daemon's supervisor owns retries, so mqtt.js's own reconnect loop is off.
+//
+// How mqtt.js 5 gates acknowledgements and reading (read in node_modules/mqtt/build/lib, version 5.16.0):
+// - client.js:361-378 connect(): the socket is piped into a Writable whose `_write(buf, enc, done)` stores `done`
+//   as `completeParse`, parses the chunk into `packets` and runs `work()`, which hands ONE packet to the handlers
+//   with `nextTickWork` as their `done` (client.js:339); the next packet is taken only when that is called, and
+//   `completeParse` only once the chunk's packets are all handled (client.js:350-359). Until then the pipe pulls
+//   nothing from the socket, the socket stops reading and TCP holds the broker back: awaiting in a handler IS
+//   the backpressure, and one message at a time is in deliver().
+// - handlers/publish.js:97-115, QoS 1: customHandleAcks → `client.handleMessage(packet, cb)` → only in `cb`,
+//   without an error, `_sendPacket({ cmd: 'puback' }, done)`. PUBACK waits for handleMessage's callback.
+//   handlers/publish.js:122, QoS 0: `client.handleMessage(packet, done)`, so it holds the pump too.
+// - handlers/publish.js:71-90, QoS 2: `options.customHandleAcks(topic, message, packet, cb)` → in `cb`:
+//   `incomingStore.put` → PUBREC → `done`. handleMessage comes only with PUBREL (handlers/pubrel.js:11) and gates
+//   PUBCOMP. PUBREC already ends the sender's retransmission of the PUBLISH (and the default incoming store is
+//   memory), so QoS 2 is delivered in customHandleAcks, before PUBREC; that holds the pump the same way.
+// - A handler error does not stop the pump (`nextTickWork` ignores its argument), and `_sendPacket` while
+//   disconnected queues a non-PUBLISH packet such as a PUBACK for the NEXT connection (client.js:1171). Hence: on
+//   a failed delivery we drop the connection and never call back, and every connect() builds a fresh client, so
+//   a late callback from a dead connection can never acknowledge another message under a reused packet id.
+// - The keepalive timer is rescheduled only by packets the pump handles (handlers/index.js:47-78), so a delivery
+//   blocked for longer than 1.5 × keepalive ends the connection (client.js:1227 "Keepalive timeout"). Nothing is
+//   lost: the message was not acknowledged, and the broker sends it again on the next connection.
+import {
+  connect as mqttConnect,
+  ErrorWithSubackPacket,
+  ReasonCodes,
+  type IClientOptions,
+  type IConnackPacket,
+  type IDisconnectPacket,
+  type ClientSubscribeCallback,
+  type IPublishPacket,
+  type MqttClient,
+} from 'mqtt';
+import type { RawMessage, Receiver, ReceiverHost } from '../../types.js';
+import type { MqttReceiverConfig } from './config.js';
+import { MqttReceiverError, receiverEvents, type ReceiverEvents } from './events.js';
+
+/** How long one connect() waits for CONNACK and SUBACK together: mqtt.js's own connectTimeout default. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+/** How long close() waits for a clean DISCONNECT before dropping the socket. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 2_000;
+
+export interface MqttReceiverOptions {
+  /** Limit for one connect() attempt (CONNACK and SUBACK). Default: 30 000 ms. */
+  connectTimeoutMs?: number;
+  /** How long close() waits for the broker to see a clean DISCONNECT. Default: 2 000 ms. */
+  closeTimeoutMs?: number;
+}
+
+/** The client id: config.clientId, else `sluice-<gateway id>-<receiver id>`, the same on every start. */
+export function mqttClientId(
+  gatewayId: string,
+  receiverId: string,
+  config: Pick<MqttReceiverConfig, 'clientId'>,
+): string {
+  return config.clientId ?? `sluice-${gatewayId}-${receiverId}`;
+}
+
+/** Seconds for MQTT's 16-bit keepalive; 0 turns it off. */
+function keepaliveSeconds(ms: number): number {
+  return ms === 0 ? 0 : Math.min(0xffff, Math.max(1, Math.round(ms / 1000)));
+}
+
+/**
+ * The mqtt.js options for one connection attempt (everything but the handlers). Exported for tests; holds the
+ * revealed password and key, so never log it.
+ */
+export function mqttClientOptions(
+  config: MqttReceiverConfig,
+  clientId: string,
+  connectTimeoutMs: number,
+): IClientOptions {
+  const options: IClientOptions = {
+    protocolVersion: config.protocolVersion,
+    clientId,
+    // A persistent session: the broker keeps our subscriptions and queues QoS 1/2 messages while we are away.
+    clean: false,
+    // The supervisor reconnects (jittered backoff); mqtt.js's fixed-period loop must not.
+    reconnectPeriod: 0,
+    reconnectOnConnackError: false,
+    resubscribe: false,
+    connectTimeout: connectTimeoutMs,
+    keepalive: keepaliveSeconds(config.keepalive),
+    // We never publish, but if anything did while offline, QoS 0 must not pile up in memory.
+    queueQoSZero: false,
+    // Handlers are installed before the first packet can arrive.
+    manualConnect: true,
+    // No topicAliasMaximum is announced, so the broker sends full topic names (handleMessage sees packet.topic).
+  };
+  if (config.protocolVersion === 5) {
+    options.properties = {
+      sessionExpiryInterval: Math.min(0xffffffff, Math.floor(config.sessionExpiry / 1000)),
+    };
+  }
+  if (config.username !== undefined) options.username = config.username;
+  if (config.password !== undefined) options.password = config.password.reveal();
+  if (config.tls !== undefined) {
+    options.rejectUnauthorized = config.tls.rejectUnauthorized;
+    if (config.tls.ca !== undefined) options.ca = config.tls.ca;
+    if (config.tls.cert !== undefined) options.cert = config.tls.cert;
+    if (config.tls.key !== undefined) options.key = config.tls.key.reveal();
+  }
+  return options;
+}
+
+type SubackPacket = NonNullable<Parameters<ClientSubscribeCallback>[2]>;
+
+function reasonName(code: number): string {
+  const name = (ReasonCodes as Readonly<Record<number, string | undefined>>)[code] ?? 'unknown reason';
+  return `0x${code.toString(16).padStart(2, '0')} ${name}`;
+}
+
+/** One network connection: a fresh mqtt.js client per connect() attempt. */
+class Connection {
+  client!: MqttClient;
+  /** Until the connection ended or we dropped it: deliveries and acknowledgements happen only while live. */
+  live = true;
+  /** Set when connect() resolved on it: from then on its end is reported with host.disconnected(). */
+  established = false;
+  /** The first error seen on it: the reason given when it ends. */
+  error: Error | undefined;
+  /** deliver() calls in progress on it. */
+  pending = 0;
+  /** While connect() runs: settle the attempt. */
+  attempt: { succeed(): void; fail(err: Error): void } | undefined;
+
+  /** `live`, read after an await (a method, so that no earlier check narrows it). */
+  isLive(): boolean {
+    return this.live;
+  }
+}
+
+export class MqttReceiver implements Receiver {
+  readonly #config: MqttReceiverConfig;
+  readonly #host: ReceiverHost;
+  readonly #events: ReceiverEvents;
+  readonly #connectTimeoutMs: number;
+  readonly #closeTimeoutMs: number;
+  readonly clientId: string;
+  #conn: Connection | undefined;
+  #closed = false;
+  /** Whether this receiver subscribed once: later connections re-subscribe only if the broker lost the session. */
+  #subscribed = false;
+
+  constructor(
+    readonly id: string,
+    config: MqttReceiverConfig,
+    host: ReceiverHost,
+    gatewayId: string,
+    options: MqttReceiverOptions = {},
+  ) {
+    this.#config = config;
+    this.#host = host;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    this.clientId = mqttClientId(gatewayId, id, config);
+    this.#events = receiverEvents(host.log, { receiver: id, clientId: this.clientId, url: config.url });
+  }
+
+  /** deliver() calls waiting for the intake right now (at most one: mqtt.js hands over one message at a time). */
+  get pendingDeliveries(): number {
+    return this.#conn?.pending ?? 0;
+  }
+
+  /**
+   * One attempt: connect, then subscribe unless the broker resumed a session we subscribed in. Resolves on
+   * CONNACK (+ SUBACK); rejects with an MqttReceiverError on a refusal, a SUBACK failure, a lost connection or
+   * the timeout. Messages may be delivered before it resolves (a resumed session's queue arrives right after
+   * CONNACK). Any previous connection is dropped first.
+   */
+  connect(): Promise<void> {
+    if (this.#closed) return Promise.reject(new MqttReceiverError('closed', 'the receiver is closed'));
+    if (this.#conn?.attempt !== undefined) {
+      return Promise.reject(new MqttReceiverError('connect', 'connect() is already in progress'));
+    }
+    if (this.#conn !== undefined) this.#drop(this.#conn);
+    const conn = new Connection();
+    this.#conn = conn;
+    const attempt = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        conn.attempt?.fail(
+          new MqttReceiverError(
+            'timeout',
+            `no CONNACK${this.#subscribed ? '' : ' and SUBACK'} from ${this.#config.url} within ${this.#connectTimeoutMs} ms`,
+          ),
+        );
+      }, this.#connectTimeoutMs);
+      conn.attempt = {
+        succeed: () => {
+          clearTimeout(timer);
+          conn.attempt = undefined;
+          conn.established = true;
+          resolve();
+        },
+        fail: (err) => {
+          clearTimeout(timer);
+          conn.attempt = undefined;
+          conn.error ??= err;
+          this.#drop(conn);
+          reject(err);
+        },
+      };
+    });
+    this.#events.connecting(this.#config.protocolVersion);
+    conn.client = this.#createClient(conn);
+    conn.client.connect();
+    return attempt;
+  }
+
+  /** Stops reading and delivering; pending deliveries are abandoned unacknowledged (the broker keeps them). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const conn = this.#conn;
+    this.#conn = undefined;
+    if (conn === undefined) return;
+    const pending = conn.pending;
+    conn.attempt?.fail(new MqttReceiverError('closed', 'the receiver was closed while connecting'));
+    conn.live = false;
+    // With a delivery pending the pump is stalled and would not read the broker's EOF: no point waiting.
+    await endClient(conn.client, pending > 0 ? 0 : this.#closeTimeoutMs);
+    this.#events.closed(pending);
+  }
+
+  #createClient(conn: Connection): MqttClient {
+    const client = mqttConnect(
+      this.#config.url,
+      mqttClientOptions(this.#config, this.clientId, this.#connectTimeoutMs),
+    );
+    // QoS 2: deliver before PUBREC (see the header); QoS 1 passes on to handleMessage, before PUBACK. Set on
+    // client.options because the constructor keeps a customHandleAcks option only for MQTT 5 (client.js: "options.
+    // protocolVersion === 5 && options.customHandleAcks"), while handlers/publish.js calls it for every version.
+    client.options.customHandleAcks = (_topic, _payload, packet: IPublishPacket, done) => {
+      if (packet.qos !== 2) {
+        done(0);
+        return;
+      }
+      void this.#deliver(conn, packet).then((delivered) => {
+        if (delivered) done(0);
+      });
+    };
+    // QoS 0 and 1: the callback releases the next packet and, for QoS 1, sends PUBACK. Never called back when the
+    // delivery failed or the connection is gone: the connection is dropped, and the broker redelivers.
+    client.handleMessage = (packet, callback) => {
+      if (packet.qos === 2) {
+        // Called from PUBREL with the stored PUBLISH, already delivered before PUBREC: release PUBCOMP.
+        callback();
+        return;
+      }
+      void this.#deliver(conn, packet).then((delivered) => {
+        if (delivered) callback();
+      });
+    };
+    client.once('connect', (connack) => {
+      this.#onConnack(conn, connack);
+    });
+    client.on('error', (err) => {
+      this.#onError(conn, err);
+    });
+    client.on('disconnect', (packet) => {
+      this.#onServerDisconnect(conn, packet);
+    });
+    client.on('close', () => {
+      this.#onClose(conn);
+    });
+    return client;
+  }
+
+  /** Hands one message to the intake; true when it is in the WAL and the connection can still acknowledge it. */
+  async #deliver(conn: Connection, packet: IPublishPacket): Promise<boolean> {
+    if (!conn.live) return false;
+    const message: RawMessage = {
+      payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
+      topic: packet.topic,
+      arrivalMs: Date.now(),
+    };
+    conn.pending += 1;
+    try {
+      await this.#host.deliver([message]);
+    } catch (err) {
+      if (conn.isLive()) {
+        this.#events.deliverFailed(err, message.topic);
+        this.#abort(
+          conn,
+          new MqttReceiverError(
+            'deliver',
+            'the intake refused a message; dropped the connection without acknowledging, so the broker redelivers it',
+            { cause: err, topic: message.topic },
+          ),
+        );
+      }
+      return false;
+    } finally {
+      conn.pending -= 1;
+    }
+    return conn.isLive();
+  }
+
+  #onConnack(conn: Connection, connack: IConnackPacket): void {
+    if (!conn.live) return;
+    const sessionPresent = connack.sessionPresent;
+    if (sessionPresent && this.#subscribed) {
+      this.#events.connected(true, false);
+      conn.attempt?.succeed();
+      return;
+    }
+    // The first connection of this receiver always subscribes, even to a resumed session: the topics may have
+    // changed since that session was made. MQTT 5's retain handling 1 then skips re-sending retained messages.
+    if (this.#subscribed) this.#events.sessionLost(this.#config.topics);
+    const options =
+      this.#config.protocolVersion === 5 ? { qos: this.#config.qos, rh: 1 } : { qos: this.#config.qos };
+    conn.client.subscribe([...this.#config.topics], options, (err, _granted, suback) => {
+      this.#onSuback(
+        conn,
+        sessionPresent,
+        err,
+        suback ?? (err instanceof ErrorWithSubackPacket ? err.packet : undefined),
+      );
+    });
+  }
+
+  #onSuback(
+    conn: Connection,
+    sessionPresent: boolean,
+    err: Error | null,
+    suback: SubackPacket | undefined,
+  ): void {
+    if (!conn.live || conn.attempt === undefined) return;
+    const topics = this.#config.topics;
+    if (suback === undefined) {
+      conn.attempt.fail(
+        new MqttReceiverError(
+          'subscribe',
+          `subscribing to ${topics.join(', ')} failed: ${err?.message ?? 'no SUBACK'}`,
+          {
+            cause: err ?? undefined,
+          },
+        ),
+      );
+      return;
+    }
+    const codes = (suback.granted as readonly unknown[]).map((code) =>
+      typeof code === 'number' ? code : 0x80,
+    );
+    const refused = topics.flatMap((topic, i) => {
+      const code = codes[i] ?? 0x80;
+      return code >= 0x80 ? [{ topic, code }] : [];
+    });
+    const [first] = refused;
+    if (first !== undefined) {
+      const list = refused.map(({ topic, code }) => `"${topic}" (SUBACK ${reasonName(code)})`).join(', ');
+      conn.attempt.fail(
+        new MqttReceiverError(
+          'subscribe',
+          `the broker refused the subscription to ${list}: check the broker's ACL (read access for client id ` +
+            `"${this.clientId}") and the topic filter`,
+          { reasonCode: first.code, topic: first.topic },
+        ),
+      );
+      return;
+    }
+    topics.forEach((topic, i) => {
+      const granted = codes[i] ?? 0;
+      if (granted < this.#config.qos) this.#events.qosDowngraded(topic, this.#config.qos, granted);
+    });
+    this.#subscribed = true;
+    this.#events.connected(sessionPresent, true);
+    conn.attempt.succeed();
+  }
+
+  #onError(conn: Connection, err: Error): void {
+    if (!conn.live) return;
+    const code = (err as { code?: unknown }).code;
+    const reasonCode = typeof code === 'number' ? code : undefined;
+    let error: MqttReceiverError;
+    if (!conn.established) {
+      error = new MqttReceiverError('connect', `cannot connect to ${this.#config.url}: ${err.message}`, {
+        cause: err,
+        reasonCode,
+      });
+    } else if (err.message === 'Keepalive timeout' && conn.pending > 0) {
+      error = new MqttReceiverError(
+        'lost',
+        'keepalive expired while a message waited for the intake (backpressure longer than 1.5 × keepalive); ' +
+          'the broker redelivers it',
+        { cause: err },
+      );
+    } else {
+      error = new MqttReceiverError('lost', `connection to ${this.#config.url} failed: ${err.message}`, {
+        cause: err,
+        reasonCode,
+      });
+    }
+    // Whatever mqtt.js reports leaves the connection ended or in doubt: drop it, the supervisor reconnects.
+    this.#abort(conn, error);
+  }
+
+  /** MQTT 5: the broker says why it is about to close the connection (e.g. 0x8e: another client took the id). */
+  #onServerDisconnect(conn: Connection, packet: IDisconnectPacket): void {
+    if (!conn.live) return;
+    const code = packet.reasonCode ?? 0;
+    conn.error ??= new MqttReceiverError('lost', `the broker disconnected the client: ${reasonName(code)}`, {
+      reasonCode: code,
+    });
+  }
+
+  #onClose(conn: Connection): void {
+    if (!conn.live) return;
+    if (conn.attempt !== undefined) {
+      conn.attempt.fail(
+        conn.error ??
+          new MqttReceiverError(
+            'connect',
+            `the connection to ${this.#config.url} closed before it was ready`,
+          ),
+      );
+      return;
+    }
+    conn.live = false;
+    const err = conn.error ?? new MqttReceiverError('lost', `the broker closed the connection`);
+    this.#events.connectionLost(err);
+    this.#host.disconnected(err);
+  }
+
+  /** Ends a connection because of err; reported through the attempt, or through 'close' → disconnected(). */
+  #abort(conn: Connection, err: Error): void {
+    conn.error ??= err;
+    if (conn.attempt !== undefined) {
+      conn.attempt.fail(err);
+      return;
+    }
+    conn.client.end(true);
+  }
+
+  /** Ends a connection silently (replaced, failed attempt, closed). */
+  #drop(conn: Connection): void {
+    conn.live = false;
+    conn.client.end(true);
+  }
+}
+
+/**
+ * Ends a client: DISCONNECT and wait up to timeoutMs for the socket to close, then destroy it (0: destroy now).
+ * Always resolves within timeoutMs, whatever state mqtt.js is in.
+ */
+function endClient(client: MqttClient, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            client.stream.destroy();
+            resolve();
+          }, timeoutMs)
+        : undefined;
+    client.end(timeoutMs === 0, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
