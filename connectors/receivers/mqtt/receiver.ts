@@ -271,11 +271,15 @@ export class MqttReceiver implements Receiver {
   /** Hands one message to the intake; true when it is in the WAL and the connection can still acknowledge it. */
   async #deliver(conn: Connection, packet: IPublishPacket): Promise<boolean> {
     if (!conn.live) return false;
-    const message: RawMessage = {
+    const message = {
       payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
       topic: packet.topic,
       arrivalMs: Date.now(),
-    };
+      // For the intake's redelivery filter: the packet id names a QoS 1/2 message while it is unacknowledged,
+      // and DUP says the broker sent it before (e.g. we crashed between the write-ahead log and the PUBACK).
+      ...(packet.qos > 0 && packet.messageId !== undefined ? { sourceId: String(packet.messageId) } : {}),
+      ...(packet.dup ? { redelivered: true } : {}),
+    } satisfies RawMessage;
     conn.pending += 1;
     try {
       await this.#host.deliver([message]);

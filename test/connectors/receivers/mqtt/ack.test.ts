@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReceiver, MqttReceiverError } from '../../../../connectors/receivers/mqtt/index.js';
 import { startMosquitto, type Mosquitto } from '../../../support/mosquitto.js';
-import { receiverConfig, TestHost } from './test-host.js';
+import { receiverConfig, sourceFields, TestHost } from './test-host.js';
 
 let broker: Mosquitto;
 
@@ -41,6 +41,11 @@ describe.each([4, 5] as const)('MQTT protocol level %i', (protocolVersion) => {
       await host.waitForMessages(1);
       expect(host.payloads()).toEqual(['m1']);
       await second.close();
+      // Marked for the intake's redelivery filter: the same packet id, and the broker's DUP flag.
+      const firstTime = sourceFields(blocked.messages[0]);
+      expect(firstTime.sourceId).toMatch(/^\d+$/);
+      expect(firstTime.redelivered).toBeUndefined();
+      expect(sourceFields(host.messages[0])).toEqual({ sourceId: firstTime.sourceId, redelivered: true });
 
       // 3. second acknowledged m1 after deliver() resolved: a third connection gets only what is new.
       const later = new TestHost();

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReceiver } from '../../../../connectors/receivers/mqtt/index.js';
 import { startMosquitto, type Mosquitto } from '../../../support/mosquitto.js';
-import { publishWithMqttJs, receiverConfig, TestHost } from './test-host.js';
+import { publishWithMqttJs, receiverConfig, sourceFields, TestHost } from './test-host.js';
 
 let broker: Mosquitto;
 
@@ -44,6 +44,11 @@ describe.each([4, 5] as const)('MQTT protocol level %i', (protocolVersion) => {
         expect(Buffer.isBuffer(message.payload)).toBe(true);
         expect(message.arrivalMs).toBeGreaterThanOrEqual(before);
         expect(message.arrivalMs).toBeLessThanOrEqual(after);
+        // QoS 1/2 carry their packet id for the intake's redelivery filter; a first delivery is no redelivery.
+        const { sourceId, redelivered } = sourceFields(message);
+        if (qos === 0) expect(sourceId).toBeUndefined();
+        else expect(sourceId).toMatch(/^\d+$/);
+        expect(redelivered).toBeUndefined();
       }
       expect(host.messages).toHaveLength(2);
       expect(host.disconnects).toEqual([]);

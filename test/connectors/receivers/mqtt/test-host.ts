@@ -151,6 +151,14 @@ export function waitForEvent(
   });
 }
 
+/** The fields a receiver fills for the intake's redelivery filter (the packet id and MQTT's DUP flag). */
+export function sourceFields(message: RawMessage | undefined): { sourceId: unknown; redelivered: unknown } {
+  return {
+    sourceId: message !== undefined && 'sourceId' in message ? message.sourceId : undefined,
+    redelivered: message !== undefined && 'redelivered' in message ? message.redelivered : undefined,
+  };
+}
+
 /** A receiver config as the daemon would have it: parsed by the real schema, defaults filled in. */
 export function receiverConfig(input: {
   url: string;
