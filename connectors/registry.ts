@@ -2,11 +2,11 @@
 // config time, and a lazy loader for its implementation, so a gateway without Kafka never loads kafkajs.
 import type { z } from 'zod';
 import { mqttReceiverConfigSchema } from './receivers/mqtt/config.js';
+import { simulatorReceiverConfigSchema } from './receivers/simulator/config.js';
 import { fileSinkConfigSchema } from './sinks/file/config.js';
 
 /**
- * One connector. `Module` is the type of its implementation module; it stays `unknown` until that module
- * exists, and becomes `typeof import('./receivers/mqtt/index.js')` once it does (see `load`).
+ * One connector. `Module` is the type of its implementation module, inferred from `load`.
  */
 export interface ConnectorEntry<Schema extends z.ZodType = z.ZodType, Module = unknown> {
   /** The `type:` value that selects it in config. */
@@ -16,19 +16,10 @@ export interface ConnectorEntry<Schema extends z.ZodType = z.ZodType, Module = u
   /** Its config schema: a strict object whose `type` is the literal above. */
   readonly configSchema: Schema;
   /**
-   * Imports the implementation on first use. Until the module exists this goes through `importLazily`, which
-   * TypeScript does not resolve; once it exists, write `load: () => import('./receivers/mqtt/index.js')` so the
-   * module's type flows into `Module` and the driver gets a checked factory.
+   * Imports the implementation on first use (`() => import('./receivers/mqtt/index.js')`), so a gateway that
+   * does not use a connector never loads its client library.
    */
   readonly load: () => Promise<Module>;
-}
-
-/**
- * Imports a module relative to this file without TypeScript resolving it at compile time (for implementations
- * not written yet). Works from the sources under tsx and from dist/ alike, since both keep the same layout.
- */
-function importLazily(relativePath: string): Promise<unknown> {
-  return import(new URL(relativePath, import.meta.url).href) as Promise<unknown>;
 }
 
 /** Receivers, by `type`. Add a new one here and in its folder's config.ts; nothing else lists them. */
@@ -39,6 +30,12 @@ export const receivers = [
     configSchema: mqttReceiverConfigSchema,
     load: () => import('./receivers/mqtt/index.js'),
   },
+  {
+    type: 'simulator',
+    summary: 'Simulated climate sensors (temperature, humidity): the demo input, no hardware needed.',
+    configSchema: simulatorReceiverConfigSchema,
+    load: () => import('./receivers/simulator/index.js'),
+  },
 ] as const satisfies readonly ConnectorEntry[];
 
 /** Sinks, by `type`. */
@@ -47,7 +44,7 @@ export const sinks = [
     type: 'file',
     summary: 'Appends JSON lines to a file, rotated by size.',
     configSchema: fileSinkConfigSchema,
-    load: () => importLazily('./sinks/file/index.js'),
+    load: () => import('./sinks/file/index.js'),
   },
 ] as const satisfies readonly ConnectorEntry[];
 

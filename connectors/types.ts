@@ -21,6 +21,12 @@ export interface RawMessage {
   topic: string;
   /** Arrival time, epoch ms, read by the daemon's clock when the message arrived. */
   arrivalMs: number;
+  /** The source's id for the message while it is unacknowledged (the MQTT packet id of a QoS 1 message). */
+  sourceId?: string;
+  /** The source says this may be a redelivery of a message it sent before (MQTT's DUP flag). The intake drops
+   * it when it already holds that message (same sourceId, topic and payload): a crash between the write-ahead
+   * log and the acknowledgement must not count a reading twice. */
+  redelivered?: boolean;
 }
 
 /** What the daemon gives a receiver. */

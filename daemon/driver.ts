@@ -5,7 +5,7 @@
 import type { OutboxEntry } from '../connectors/types.js';
 import type { Checkpoint } from '../operators/index.js';
 import { SluiceError } from './errors.js';
-import type { Intake } from './intake/intake.js';
+import { REDELIVERY, type Intake } from './intake/intake.js';
 import { deadLetter } from './intake/dead-letter.js';
 import type { IngestRecord } from './intake/record.js';
 import type { CompiledGraph } from './pipelines/compile.js';
@@ -115,6 +115,9 @@ export class Driver {
     const wal: WalEntry[] = [];
     for await (const [key, value] of this.store.wal.iterator()) {
       wal.push({ seq: parseSeqKey(key), key, record: value as IngestRecord });
+    }
+    for await (const [key, value] of this.store.meta.iterator({ gte: REDELIVERY, lt: `${REDELIVERY}~` })) {
+      this.intake.restoreRedeliveries(key.slice(REDELIVERY.length), value as string[]);
     }
     let lastDead = 0;
     for await (const key of this.store.dead.keys({ reverse: true, limit: 1 })) lastDead = parseSeqKey(key);
@@ -275,7 +278,10 @@ export class Driver {
       totalDelayMs: Math.max(0, finished - t),
     });
     if (this.stats.length > this.statsKept) this.stats.shift();
-    if (outputs.size > 0) this.notify(new Set(outputs.keys()));
+    if (outputs.size > 0) {
+      this.log.info({ batch: t, records: records.length, outputs: count }, 'window results committed');
+      this.notify(new Set(outputs.keys()));
+    }
     return records.length;
   }
 

@@ -3,6 +3,7 @@
 import { SluiceError } from '../errors.js';
 import { configJsonSchema, schemaTargets, type SchemaTarget } from '../config/json-schema.js';
 import type { CliIo } from './io.js';
+import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
 
 export interface OptionSpec {
@@ -38,17 +39,11 @@ function required(values: OptionValues, name: string, usage: string): string {
 
 export const commands = {
   run: {
-    summary: 'Run the gateway from a config file.',
-    usage: 'sluice run -c FILE',
+    summary:
+      'Run the gateway from a config file (without -c: the demo, simulated sensors, no services needed).',
+    usage: 'sluice run [-c FILE]',
     options: { config: configOption },
-    run: (values) => {
-      required(values, 'config', 'sluice run -c FILE');
-      return Promise.reject(
-        new SluiceError('SLUICE_NOT_IMPLEMENTED', 'sluice run is not implemented yet', {
-          hint: 'check a config meanwhile with `sluice validate -c FILE`',
-        }),
-      );
-    },
+    run: (values, io) => runCommand(typeof values.config === 'string' ? { config: values.config } : {}, io),
   },
   validate: {
     summary: 'Check a config file: prints "ok: <summary>" (exit 0) or every error with its fix (exit 2).',

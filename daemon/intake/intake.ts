@@ -8,6 +8,10 @@ import type { BatchOp, Store } from '../store/store.js';
 import { seqKey } from '../store/keys.js';
 import { deadLetter, type DeadLetter } from './dead-letter.js';
 import type { BuildResult, IngestRecord } from './record.js';
+import { RedeliveryFilter } from './redelivery-filter.js';
+
+/** Meta key prefix of each receiver's redelivery filter. */
+export const REDELIVERY = 'redelivery/';
 
 export interface IntakeOptions {
   /** Records received but not yet in a batch before deliver() waits (default 100 000). */
@@ -41,6 +45,7 @@ export class Intake {
   private flushing: Promise<void> = Promise.resolve();
   private roomWaiters: (() => void)[] = [];
   private readonly builders = new Map<string, (m: RawMessage) => BuildResult>();
+  private readonly filters = new Map<string, RedeliveryFilter>();
   readonly counters = new Map<string, ReceiverCounters>();
   /** The last store error (a full disk), cleared by the next successful write. */
   lastError: SluiceError | undefined;
@@ -57,6 +62,7 @@ export class Intake {
   /** Registers how a receiver's messages become records. */
   addReceiver(id: string, build: (m: RawMessage) => BuildResult): void {
     this.builders.set(id, build);
+    this.filters.set(id, new RedeliveryFilter());
     this.counters.set(id, { records: 0, deadLetters: 0, lastRecordMs: null });
   }
 
@@ -71,6 +77,16 @@ export class Intake {
     this.lastCutSeq = lastCutSeq;
     this.deadSeq = lastDeadSeq + 1;
     this.pending = uncommitted.slice();
+  }
+
+  /** Restores a receiver's redelivery filter from what the store holds. */
+  restoreRedeliveries(id: string, fingerprints: readonly string[]): void {
+    this.filters.get(id)?.restore(fingerprints);
+  }
+
+  /** Redeliveries dropped per receiver since start. */
+  redeliveriesDropped(id: string): number {
+    return this.filters.get(id)?.dropped ?? 0;
   }
 
   /** How many records wait for a batch. */
@@ -88,11 +104,19 @@ export class Intake {
     if (this.closed) throw new SluiceError('SLUICE_INTERNAL', 'the intake is closed');
     const build = this.builders.get(receiverId);
     const counters = this.counters.get(receiverId);
-    if (build === undefined || counters === undefined) {
+    const filter = this.filters.get(receiverId);
+    if (build === undefined || counters === undefined || filter === undefined) {
       throw new SluiceError('SLUICE_INTERNAL', `unknown receiver ${receiverId}`);
     }
     while (this.pendingCount >= this.maxPending) await new Promise<void>((r) => this.roomWaiters.push(r));
     for (const message of messages) {
+      const fingerprint = filter.fingerprint(message);
+      if (filter.isDuplicate(message, fingerprint)) {
+        filter.dropped++;
+        continue;
+      }
+      if (fingerprint !== undefined) filter.stage(fingerprint);
+      process.stderr.write(`DUPMISS ${fingerprint} ${message.payload.toString()}\n`);
       const built = build(message);
       if (built.ok) {
         const seq = this.nextSeq++;
@@ -162,13 +186,19 @@ export class Intake {
     this.bufferRecords = [];
     this.bufferWaiters = [];
     if (waiters.length === 0) return;
+    const dirty = [...this.filters].filter(([, f]) => f.dirty);
+    for (const [id, f] of dirty) {
+      ops.push({ type: 'put', sublevel: this.store.meta, key: `${REDELIVERY}${id}`, value: f.snapshot() });
+    }
     try {
       await this.store.write(ops);
     } catch (err) {
+      for (const [, f] of dirty) f.discard();
       this.lastError = err instanceof SluiceError ? err : new SluiceError('SLUICE_STATE_IO', String(err));
       for (const w of waiters) w.reject(this.lastError);
       return;
     }
+    for (const [, f] of dirty) f.commit();
     this.lastError = undefined;
     for (const r of records) this.pending.push(r);
     for (const w of waiters) w.resolve();

@@ -41,7 +41,9 @@ export class Store {
     try {
       await mkdir(location, { recursive: true });
     } catch (err) {
-      throw new SluiceError('SLUICE_STATE_IO', `cannot create the state directory ${location}`, { cause: err });
+      throw new SluiceError('SLUICE_STATE_IO', `cannot create the state directory ${location}`, {
+        cause: err,
+      });
     }
     const db = new Level<string, unknown>(location, { valueEncoding: 'json' });
     try {
@@ -49,9 +51,13 @@ export class Store {
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause;
       if (cause?.code === 'LEVEL_LOCKED') {
-        throw new SluiceError('SLUICE_STATE_LOCKED', `another Sluice process is using the state directory ${dir}`, {
-          cause: err,
-        });
+        throw new SluiceError(
+          'SLUICE_STATE_LOCKED',
+          `another Sluice process is using the state directory ${dir}`,
+          {
+            cause: err,
+          },
+        );
       }
       throw new SluiceError('SLUICE_STATE_IO', `cannot open the state store in ${location}`, { cause: err });
     }

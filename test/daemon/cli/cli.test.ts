@@ -163,10 +163,12 @@ describe('the command line', () => {
     expect(result.stderr).toMatch(/unknown option '--conf'\nhint: did you mean --config\?/);
   });
 
-  test('run says it is not implemented yet and exits 1', async () => {
-    const result = await cli(['run', '-c', 'examples/climate.yaml']);
-    expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^error\[SLUICE_NOT_IMPLEMENTED\]: sluice run is not implemented yet\n/);
+  test('run with a config file that does not exist exits 2 before starting anything', async () => {
+    const result = await cli(['run', '-c', 'no/such/sluice.yaml']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(
+      /^error\[SLUICE_CONFIG_NOT_FOUND\]: config file no\/such\/sluice.yaml does not exist\n/,
+    );
   });
 
   test('the sluice executable passes the status to the process', () => {

@@ -95,8 +95,9 @@ describe('a valid config', () => {
     expect(checked.ok).toBe(true);
     if (!checked.ok) return;
     const climate = checked.config.receivers.climate;
-    expect(climate?.username).toBe('sluice');
-    expect(climate?.password?.reveal()).toBe('hunter2');
+    if (climate?.type !== 'mqtt') throw new Error('climate is not an mqtt receiver');
+    expect(climate.username).toBe('sluice');
+    expect(climate.password?.reveal()).toBe('hunter2');
     expect(JSON.stringify(checked.config)).not.toContain('hunter2');
   });
 });
