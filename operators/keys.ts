@@ -38,7 +38,18 @@ export class KeyMap<K, V> {
   merge(key: K, value: V, f: (a: V, b: V) => V): void {
     const id = this.remember(key);
     const map = this.map;
-    map.set(id, map.has(id) ? f(map.get(id) as V, value) : value);
+    const current = map.get(id);
+    map.set(id, current !== undefined || map.has(id) ? f(current as V, value) : value);
+  }
+  /** Folds item into the value under key (creating it with init() first), setting it only when add returns a
+   * new object: one Map lookup per call for in-place aggregators. */
+  fold<T>(key: K, item: T, init: () => V, add: (value: V, item: T) => V): void {
+    const id = this.remember(key);
+    const map = this.map;
+    const current = map.get(id);
+    const base = current !== undefined || map.has(id) ? (current as V) : init();
+    const next = add(base, item);
+    if (next !== current || current === undefined) map.set(id, next);
   }
   /** Returns the value under key, creating it with make() when absent. */
   getOrCreate(key: K, make: () => V): V {
@@ -47,6 +58,10 @@ export class KeyMap<K, V> {
     const value = make();
     this.map.set(id, value);
     return value;
+  }
+  /** Calls f for every entry, in insertion order, without allocating a pair per entry. */
+  forEach(f: (value: V, key: K) => void): void {
+    for (const [id, v] of this.map) f(v, this.original(id));
   }
   *entries(): IterableIterator<[K, V]> {
     for (const [id, v] of this.map) yield [this.original(id), v];

@@ -44,20 +44,24 @@ export function aggregateByKeyAndWindow<K, V, P, R>(
   const zero = (): number => parent.ctx.zeroTime();
 
   const closePane = (t: number): void => {
-    for (const [k, p] of pane.entries()) {
-      const w = keys.getOrCreate(k, () => ({ times: [], head: 0, panes: new SlidingAggregator(mergeable) }));
+    pane.forEach((p, k) => {
+      let w = keys.get(k);
+      if (w === undefined) {
+        w = { times: [], head: 0, panes: new SlidingAggregator(mergeable) };
+        keys.set(k, w);
+      }
       w.times.push(t);
       w.panes.push(p);
-    }
+    });
     pane = new KeyMap<K, P>();
   };
+  const init = (): P => agg.init();
+  const add = (p: P, v: V): P => agg.add(p, v);
 
   const advance = (t: number): void => {
     if (t <= observedMs) return;
     observedMs = t;
-    for (const [k, v] of parent.getOrCompute(t) ?? []) {
-      pane.set(k, agg.add(pane.has(k) ? (pane.get(k) as P) : agg.init(), v));
-    }
+    for (const [k, v] of parent.getOrCompute(t) ?? []) pane.fold(k, v, init, add);
     if (!tumbling && (t - zero()) % paneMs === 0) closePane(t);
   };
 
@@ -65,7 +69,7 @@ export function aggregateByKeyAndWindow<K, V, P, R>(
     advance(t);
     const out: [K, R][] = [];
     if (tumbling) {
-      for (const [k, p] of pane.entries()) out.push([k, agg.result(p)]);
+      pane.forEach((p, k) => out.push([k, agg.result(p)]));
       pane = new KeyMap<K, P>();
       return out;
     }
