@@ -1,8 +1,9 @@
-// The hand-rolled baselines of the window scenarios: count/avg/max by key in plain Maps, no engine, no output
-// allocation (results go straight to the sink), as someone would write them without Sluice.
+// The hand-rolled baselines of the window scenarios: count/avg/max by key in plain Maps, no engine, as someone
+// would write them without Sluice. Like the engine they hand each window's results on as a batch of
+// [key, { count, avg, max }] (a window result has to reach its sinks), then the sink reads them.
 import type { RunResult } from '../measure.js';
 import { Sink } from '../sink.js';
-import { addTemp, emptyCountSumMax, type CountSumMax } from './count-avg-max.js';
+import { addTemp, emptyCountSumMax, type CountAvgMax, type CountSumMax } from './count-avg-max.js';
 import { timeLoop } from './feed.js';
 import type { Reading } from './readings.js';
 
@@ -18,7 +19,10 @@ export function handRolledTumbling(batches: readonly Reading[][]): () => Promise
           if (s === undefined) window.set(r.key, (s = emptyCountSumMax()));
           addTemp(s, r.temp);
         }
-        for (const s of window.values()) sink.emit(s.count, s.sum / s.count, s.max);
+        const results: [string, CountAvgMax][] = [];
+        for (const [key, s] of window)
+          results.push([key, { count: s.count, avg: s.sum / s.count, max: s.max }]);
+        for (const [, r] of results) sink.emit(r.count, r.avg, r.max);
       }
     }, sink);
   };
@@ -60,6 +64,7 @@ export function handRolledSliding(batches: readonly Reading[][], panes: number):
           ring.last = b;
         }
         const oldest = b - panes + 1;
+        const results: [string, CountAvgMax][] = [];
         for (const [key, ring] of rings) {
           if (ring.last < oldest) {
             rings.delete(key);
@@ -74,8 +79,9 @@ export function handRolledSliding(batches: readonly Reading[][], panes: number):
             sum += ring.cells[i * 3 + 1] ?? 0;
             max = Math.max(max, ring.cells[i * 3 + 2] ?? -Infinity);
           }
-          sink.emit(count, sum / count, max);
+          results.push([key, { count, avg: sum / count, max }]);
         }
+        for (const [, r] of results) sink.emit(r.count, r.avg, r.max);
       }
     }, sink);
   };
