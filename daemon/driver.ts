@@ -148,7 +148,14 @@ export class Driver {
       }
     }
     if (ctx.lastBatchTime() === undefined) {
-      const zero = compatible && origin !== undefined ? origin.zeroTimeMs : this.alignedNow() - this.interval;
+      // Starting a new timeline (first start, or a new batch interval): its batches must come after every batch
+      // of the old one, whose outputs may still wait in the outboxes under keys made of their batch times.
+      const lastOld = Math.max(saved?.engine.batchTimeMs ?? -Infinity, cuts.at(-1)?.t ?? -Infinity);
+      const after = Number.isFinite(lastOld) ? Math.ceil(lastOld / this.interval) * this.interval : -Infinity;
+      const zero =
+        compatible && origin !== undefined
+          ? origin.zeroTimeMs
+          : Math.max(this.alignedNow() - this.interval, after);
       ctx.start({ zeroTimeMs: zero });
     } else {
       ctx.start();
