@@ -1,7 +1,8 @@
-// The intake: decodes receivers' messages into records, writes them to the write-ahead log in group commits (one
-// LevelDB write per few milliseconds of messages, not one per message), and holds them until the driver cuts
-// them into a batch. deliver() resolves only once a message is durable, which is when receivers acknowledge.
-// The number of records waiting for a batch is bounded: when full, deliver() waits (backpressure).
+// The intake: decodes receivers' messages into records, writes them to the write-ahead log in group commits
+// (leader/follower: the first message starts a write at once, and whatever arrives during it rides on the next
+// one), and holds them until the driver cuts them into a batch. deliver() resolves only once a message is
+// durable, which is when receivers acknowledge. The number of records waiting for a batch is bounded: when full,
+// deliver() waits (backpressure).
 import type { RawMessage } from '../../connectors/types.js';
 import { SluiceError } from '../errors.js';
 import type { BatchOp, Store } from '../store/store.js';
@@ -16,7 +17,8 @@ export const REDELIVERY = 'redelivery/';
 export interface IntakeOptions {
   /** Records received but not yet in a batch before deliver() waits (default 100 000). */
   maxPending?: number;
-  /** Longest a message waits for its group commit, ms (default 2). */
+  /** How long an idle intake waits for company before it starts a write, ms (default 0: the write starts on the
+   * next turn of the event loop). A write in progress always collects the messages for the next one. */
   flushDelayMs?: number;
 }
 
@@ -41,7 +43,9 @@ export class Intake {
   private buffer: BatchOp[] = [];
   private bufferRecords: { seq: number; record: IngestRecord }[] = [];
   private bufferWaiters: Waiter[] = [];
-  private flushTimer: NodeJS.Timeout | undefined;
+  /** A write is queued on `flushing` and has not yet taken the buffer: deliveries until then ride on it. */
+  private flushQueued = false;
+  /** The chain of group commits, one after the other; settles when the last queued write has. */
   private flushing: Promise<void> = Promise.resolve();
   private roomWaiters: (() => void)[] = [];
   private readonly builders = new Map<string, (m: RawMessage) => BuildResult>();
@@ -56,7 +60,7 @@ export class Intake {
     options: IntakeOptions = {},
   ) {
     this.maxPending = options.maxPending ?? 100_000;
-    this.flushDelayMs = options.flushDelayMs ?? 2;
+    this.flushDelayMs = options.flushDelayMs ?? 0;
   }
 
   /** Registers how a receiver's messages become records. */
@@ -116,7 +120,6 @@ export class Intake {
         continue;
       }
       if (fingerprint !== undefined) filter.stage(fingerprint);
-      process.stderr.write(`DUPMISS ${fingerprint} ${message.payload.toString()}\n`);
       const built = build(message);
       if (built.ok) {
         const seq = this.nextSeq++;
@@ -136,20 +139,12 @@ export class Intake {
       }
     }
     const done = new Promise<void>((resolve, reject) => this.bufferWaiters.push({ resolve, reject }));
-    this.flushTimer ??= setTimeout(() => {
-      this.flushTimer = undefined;
-      this.flushing = this.flushing.then(() => this.flush());
-    }, this.flushDelayMs);
+    this.queueFlush();
     return done;
   }
 
   /** Waits until everything delivered so far is durable (or failed). */
   async drain(): Promise<void> {
-    if (this.flushTimer !== undefined) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-      this.flushing = this.flushing.then(() => this.flush());
-    }
     await this.flushing;
   }
 
@@ -178,6 +173,25 @@ export class Intake {
     this.roomWaiters = [];
   }
 
+  /**
+   * Queues one write for what is buffered, unless one is queued already. Queued behind the write in progress, it
+   * starts the moment that one ends and takes everything that arrived meanwhile; with none in progress, it starts
+   * on the next turn of the event loop (after flushDelayMs), so a burst read from one socket chunk goes together.
+   * Writes never overlap, so WAL order is deliver() order.
+   */
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    const delay = this.flushDelayMs;
+    this.flushing = this.flushing
+      .then(() => new Promise<void>((r) => (delay > 0 ? setTimeout(r, delay) : setImmediate(r))))
+      .then(() => {
+        this.flushQueued = false;
+        return this.flush();
+      });
+  }
+
+  /** Writes the buffer in one atomic write; never rejects (failures reject exactly this write's waiters). */
   private async flush(): Promise<void> {
     const ops = this.buffer;
     const records = this.bufferRecords;
@@ -186,19 +200,23 @@ export class Intake {
     this.bufferRecords = [];
     this.bufferWaiters = [];
     if (waiters.length === 0) return;
-    const dirty = [...this.filters].filter(([, f]) => f.dirty);
+    // Each filter's staged fingerprints are exactly this write's messages' (deliveries during the write stage
+    // theirs for the next one): commit or discard only these.
+    const dirty = [...this.filters]
+      .filter(([, f]) => f.dirty)
+      .map(([id, f]) => [id, f, f.stagedCount] as const);
     for (const [id, f] of dirty) {
       ops.push({ type: 'put', sublevel: this.store.meta, key: `${REDELIVERY}${id}`, value: f.snapshot() });
     }
     try {
       await this.store.write(ops);
     } catch (err) {
-      for (const [, f] of dirty) f.discard();
+      for (const [, f, staged] of dirty) f.discard(staged);
       this.lastError = err instanceof SluiceError ? err : new SluiceError('SLUICE_STATE_IO', String(err));
       for (const w of waiters) w.reject(this.lastError);
       return;
     }
-    for (const [, f] of dirty) f.commit();
+    for (const [, f, staged] of dirty) f.commit(staged);
     this.lastError = undefined;
     for (const r of records) this.pending.push(r);
     for (const w of waiters) w.resolve();

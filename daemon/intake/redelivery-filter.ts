@@ -40,21 +40,27 @@ export class RedeliveryFilter {
     return this.staged.length > 0;
   }
 
+  /** How many fingerprints are staged: the pending write's, passed back to commit() or discard(). */
+  get stagedCount(): number {
+    return this.staged.length;
+  }
+
   /** What to persist with the pending write: the remembered fingerprints after it. */
-  snapshot(): string[] {
-    const all = [...this.committed, ...this.staged];
+  snapshot(staged = this.staged.length): string[] {
+    const all = [...this.committed, ...this.staged.slice(0, staged)];
     return all.slice(Math.max(0, all.length - REMEMBERED));
   }
 
-  /** The pending write succeeded. */
-  commit(): void {
-    this.committed = new Set(this.snapshot());
-    this.staged = [];
+  /** The pending write, which carried the first `staged` fingerprints, succeeded; later ones stay staged for
+   * the next write (deliveries go on while a write is in progress). Default: all. */
+  commit(staged = this.staged.length): void {
+    this.committed = new Set(this.snapshot(staged));
+    this.staged = this.staged.slice(staged);
   }
 
-  /** The pending write failed: what was staged is not held. */
-  discard(): void {
-    this.staged = [];
+  /** The pending write failed: its `staged` fingerprints are not held (default: all). */
+  discard(staged = this.staged.length): void {
+    this.staged = this.staged.slice(staged);
   }
 
   restore(fingerprints: readonly string[]): void {
