@@ -2,16 +2,19 @@
 // pipeline graph and its driver, a supervisor per connector, a forwarder per sink. No process concerns here
 // (main.ts has those), so tests run whole gateways in-process.
 import { findReceiver, findSink } from '../connectors/registry.js';
-import type { Logger, Receiver, ReceiverModule, Sink, SinkModule } from '../connectors/types.js';
+import type { Logger, OutboxEntry, Receiver, ReceiverModule, Sink, SinkModule } from '../connectors/types.js';
 import { compileKey } from '../operators/expressions/index.js';
 import type { Config, ReceiverConfig, SinkConfig } from './config/schema.js';
 import { Driver, type BatchStats, type DriverOptions, type RecoveryReport } from './driver.js';
+import type { CompiledGraph } from './pipelines/compile.js';
+import type { WindowRecord } from './pipelines/window-result.js';
 import { SluiceError } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import type { DeadLetter } from './intake/dead-letter.js';
 import { Intake, type IntakeOptions } from './intake/intake.js';
 import { recordBuilder } from './intake/record.js';
 import { compilePipelines } from './pipelines/compile.js';
+import { parseSeqKey } from './store/keys.js';
 import { Store } from './store/store.js';
 import { Supervisor, type BackoffOptions, type ConnectorStatus } from './supervisor.js';
 
@@ -20,10 +23,23 @@ export interface GatewayOptions {
   intake?: IntakeOptions;
   driver?: DriverOptions;
   backoff?: BackoffOptions;
+  /** Latest window results kept in memory per pipeline, for the API (default 200). */
+  resultsKept?: number;
 }
+
+/** Where the gateway is in its life: `ready` once state is recovered and every receiver started. */
+export type GatewayPhase = 'created' | 'starting' | 'ready' | 'stopping' | 'stopped' | 'failed';
+
+/** What the gateway tells its observers (the API's event stream and metrics). */
+export type GatewayEvent =
+  | { type: 'batch'; batch: BatchStats }
+  | { type: 'receiver'; id: string; status: ConnectorStatus }
+  | { type: 'sink'; id: string; status: ConnectorStatus }
+  | { type: 'phase'; phase: GatewayPhase };
 
 export interface GatewayStatus {
   gateway: string;
+  phase: GatewayPhase;
   startedMs: number;
   recovery: RecoveryReport | null;
   intake: { pending: number; backpressured: boolean; lastError: string | null };
@@ -37,13 +53,19 @@ export interface GatewayStatus {
 }
 
 export interface Gateway {
+  /** The config it was built from. */
+  readonly config: Config;
   start(): Promise<RecoveryReport>;
   stop(): Promise<void>;
   status(): GatewayStatus;
-  /** Outbox backlog per sink. */
-  backlog(): Promise<Record<string, { entries: number; bytes: number }>>;
+  /** Outbox backlog per sink; `oldestMs` is the batch time of the oldest entry (null when empty). */
+  backlog(): Promise<Record<string, { entries: number; bytes: number; oldestMs: number | null }>>;
   /** The newest dead letters first, optionally of one receiver. */
   deadLetters(options?: { receiver?: string; limit?: number }): Promise<DeadLetter[]>;
+  /** A pipeline's latest committed window results, newest first (kept in memory since start). */
+  results(pipeline: string, limit?: number): WindowRecord[];
+  /** Calls listener with every event until the returned function is called. */
+  subscribe(listener: (event: GatewayEvent) => void): () => void;
 }
 
 export function createGateway(config: Config, options: GatewayOptions): Gateway {
@@ -55,16 +77,92 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   const receiverParts = new Map<string, { receiver: Receiver; supervisor: Supervisor }>();
   const sinkParts = new Map<string, { sink: Sink; supervisor: Supervisor; forwarder: Forwarder }>();
   const startedMs = Date.now();
+  let phase: GatewayPhase = 'created';
+  const listeners = new Set<(event: GatewayEvent) => void>();
+  const emit = (event: GatewayEvent): void => {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        log.error({ err }, 'gateway event listener failed');
+      }
+    }
+  };
+  const setPhase = (next: GatewayPhase): void => {
+    phase = next;
+    emit({ type: 'phase', phase: next });
+  };
+  // Window results: outputs of a batch are held until its commit, then go into a bounded ring per pipeline.
+  // In memory because an outbox entry is deleted as soon as its sink acknowledges it.
+  const resultsKept = options.resultsKept ?? 200;
+  const rings = new Map<string, WindowRecord[]>(Object.keys(config.pipelines).map((id) => [id, []]));
+  let uncommitted: Map<string, OutboxEntry[]>[] = [];
+  const publishResults = (): void => {
+    for (const outputs of uncommitted) {
+      const seen = new Set<string>();
+      for (const entries of outputs.values()) {
+        for (const entry of entries) {
+          if (seen.has(entry.id)) continue; // the same record goes to each of the pipeline's sinks
+          seen.add(entry.id);
+          const record = JSON.parse(entry.value) as WindowRecord;
+          const ring = rings.get(record.pipeline);
+          if (ring === undefined) continue;
+          ring.push(record);
+          if (ring.length > resultsKept) ring.splice(0, ring.length - resultsKept);
+        }
+      }
+    }
+    uncommitted = [];
+  };
+  // Batch events: the driver has no per-batch hook, so new statistics are picked up after a commit with
+  // outputs and when the next batch starts (at most one batch interval late for batches without outputs).
+  let lastBatchMs = Number.NEGATIVE_INFINITY;
+  const emitNewBatches = (): void => {
+    for (const batch of driver?.stats ?? []) {
+      if (batch.batchTimeMs <= lastBatchMs) continue;
+      lastBatchMs = batch.batchTimeMs;
+      emit({ type: 'batch', batch });
+    }
+  };
+  const observe = (graph: CompiledGraph): CompiledGraph => ({
+    ...graph,
+    feed: (records) => {
+      emitNewBatches();
+      graph.feed(records);
+    },
+    takeOutputs: () => {
+      const outputs = graph.takeOutputs();
+      if (outputs.size > 0) uncommitted.push(outputs);
+      return outputs;
+    },
+  });
 
   const start = async (): Promise<RecoveryReport> => {
+    setPhase('starting');
+    try {
+      const report = await startParts();
+      setPhase('ready');
+      return report;
+    } catch (err) {
+      setPhase('failed');
+      throw err;
+    }
+  };
+
+  const startParts = async (): Promise<RecoveryReport> => {
     store = await Store.open(config.state.dir, config.state.durability);
     const activeStore = store;
     const activeIntake = new Intake(activeStore, options.intake);
     intake = activeIntake;
     for (const [id, rc] of Object.entries(config.receivers)) activeIntake.addReceiver(id, builderFor(id, rc));
-    const graph = compilePipelines(config, { now: options.driver?.now ?? Date.now });
+    const graph = observe(compilePipelines(config, { now: options.driver?.now ?? Date.now }));
     driver = new Driver(activeStore, activeIntake, graph, log, options.driver);
+    driver.onCommit(() => {
+      publishResults();
+      emitNewBatches();
+    });
     recovery = await driver.recover();
+    publishResults();
     log.info({ ...recovery }, 'state recovered');
 
     for (const [id, sc] of Object.entries(config.sinks)) {
@@ -76,6 +174,9 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
         },
       });
       const supervisor = new Supervisor(`sink:${id}`, () => sink.connect(), log, options.backoff);
+      supervisor.onChange((s) => {
+        emit({ type: 'sink', id, status: s });
+      });
       const forwarder = new Forwarder(id, sink, activeStore, supervisor, log);
       sinkParts.set(id, { sink, supervisor, forwarder });
       forwarder.start();
@@ -94,6 +195,9 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
         },
       });
       const supervisor = new Supervisor(`receiver:${id}`, () => receiver.connect(), log, options.backoff);
+      supervisor.onChange((s) => {
+        emit({ type: 'receiver', id, status: s });
+      });
       receiverParts.set(id, { receiver, supervisor });
       await supervisor.start();
     }
@@ -101,6 +205,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   };
 
   const stop = async (): Promise<void> => {
+    setPhase('stopping');
     for (const { receiver, supervisor } of receiverParts.values()) {
       await supervisor.stop();
       await receiver.close();
@@ -113,10 +218,12 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
       await sink.close();
     }
     await store?.close();
+    setPhase('stopped');
   };
 
   const status = (): GatewayStatus => ({
     gateway: config.gateway.id,
+    phase,
     startedMs,
     recovery,
     intake: {
@@ -140,11 +247,18 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     batches: driver?.stats ?? [],
   });
 
-  const backlog = async (): Promise<Record<string, { entries: number; bytes: number }>> => {
-    const out: Record<string, { entries: number; bytes: number }> = {};
+  const backlog = async (): Promise<
+    Record<string, { entries: number; bytes: number; oldestMs: number | null }>
+  > => {
+    const out: Record<string, { entries: number; bytes: number; oldestMs: number | null }> = {};
     for (const [id, { forwarder }] of sinkParts) {
-      const { entries, bytes } = await forwarder.backlog();
-      out[id] = { entries, bytes };
+      const { entries, bytes, oldestKey } = await forwarder.backlog();
+      // Outbox keys start with the batch time (store/keys.ts outboxKey).
+      out[id] = {
+        entries,
+        bytes,
+        oldestMs: oldestKey === null ? null : parseSeqKey(oldestKey.split('/')[0] ?? ''),
+      };
     }
     return out;
   };
@@ -162,7 +276,17 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     return out;
   };
 
-  return { start, stop, status, backlog, deadLetters };
+  const results = (pipeline: string, limit = 50): WindowRecord[] =>
+    limit <= 0 ? [] : (rings.get(pipeline) ?? []).slice(-limit).reverse();
+
+  const subscribe = (listener: (event: GatewayEvent) => void): (() => void) => {
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+    };
+  };
+
+  return { config, start, stop, status, backlog, deadLetters, results, subscribe };
 }
 
 function builderFor(id: string, rc: ReceiverConfig) {

@@ -57,6 +57,30 @@ export const errorCatalog = {
     kind: 'runtime',
     hint: "Free space on the state directory's filesystem; Sluice stops accepting input meanwhile and resumes on its own.",
   },
+  SLUICE_API_LISTEN: {
+    kind: 'runtime',
+    hint: 'Another process may hold api.port (ss -ltnp); choose another port, or check that api.bind is an address of this host.',
+  },
+  SLUICE_API_BAD_REQUEST: {
+    kind: 'usage',
+    hint: 'Check the request against the OpenAPI document at /api/v1/openapi.json.',
+  },
+  SLUICE_API_UNAUTHORIZED: {
+    kind: 'usage',
+    hint: 'Send the token of api.token as `Authorization: Bearer <token>`.',
+  },
+  SLUICE_API_NOT_FOUND: {
+    kind: 'usage',
+    hint: 'The routes are listed at /api/v1/openapi.json; ids are those of the running config.',
+  },
+  SLUICE_API_PAYLOAD_TOO_LARGE: {
+    kind: 'usage',
+    hint: 'Request bodies are limited to 64 KiB.',
+  },
+  SLUICE_API_UNAVAILABLE: {
+    kind: 'runtime',
+    hint: 'The gateway is starting, reloading or stopping; try again in a moment.',
+  },
   SLUICE_NOT_IMPLEMENTED: {
     kind: 'runtime',
     hint: 'This command is not available in this build yet.',
