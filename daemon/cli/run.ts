@@ -46,7 +46,8 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
         },
       },
     });
-  let gateway = build(await load());
+  let running = await load();
+  let gateway = build(running);
   await gateway.start();
   log.info({ gateway: gateway.status().gateway }, 'running');
 
@@ -86,7 +87,24 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
         log.info('reloading');
         await gateway.stop();
         gateway = build(next);
-        await gateway.start();
+        try {
+          await gateway.start();
+        } catch (err) {
+          // A valid config can still fail to start (its state.dir unwritable or in use): go back to the one
+          // that ran, rather than leave a process with no gateway (it would exit with Node's status 13).
+          log.error({ err }, 'reload failed: the new config cannot start; back to the running one');
+          await gateway.stop();
+          gateway = build(running);
+          try {
+            await gateway.start();
+          } catch (again) {
+            fatal?.(again);
+            return;
+          }
+          log.info('running');
+          return;
+        }
+        running = next;
         log.info('reloaded');
       });
     };
