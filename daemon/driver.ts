@@ -146,6 +146,12 @@ export class Driver {
       for (const name of restored.incompatible) {
         this.log.warn({ operator: name }, 'pipeline changed incompatibly: its state starts fresh');
       }
+    } else if (saved !== undefined) {
+      // A new batch interval: every operator that had state loses it, and the report must say so.
+      report.incompatibleOperators = ctx
+        .graph()
+        .filter((s) => s.state !== undefined && Object.hasOwn(saved.engine.operators, s.name))
+        .map((s) => s.name);
     }
     if (ctx.lastBatchTime() === undefined) {
       // Starting a new timeline (first start, or a new batch interval): its batches must come after every batch

@@ -265,7 +265,12 @@ describe('driver recovery', () => {
         obj: { was: 100, now: 200 },
       }),
     );
-    expect(b.report).toMatchObject({ checkpointBatchMs: null, replayedBatches: 0, uncommittedRecords: 2 });
+    expect(b.report).toMatchObject({
+      checkpointBatchMs: null,
+      replayedBatches: 0,
+      uncommittedRecords: 2,
+      incompatibleOperators: ['pipeline/counts'],
+    });
     await deliver(b, 'flush', [9000]);
     await runUntil(b, T + 400);
     const got = results(await outbox(b.store)).filter((r) => r.key === 'k');
