@@ -7,7 +7,7 @@
 
 import { describeValue, type Aggregate, type Json } from './aggregate.js';
 import { toFiniteNumber } from './field-value.js';
-import { KERNELS, type Kernel } from './kernels.js';
+import { KERNELS, type Cells, type Kernel, type ReadonlyCells } from './kernels.js';
 import { kernelFromJSON, kernelToJSON, packedDoubles } from './numeric.js';
 import {
   checkRelativeAccuracy,
@@ -51,6 +51,29 @@ export interface AggregateSet extends Aggregate<AggregateSetState, AggregateInpu
   readonly names: readonly string[];
   /** Each output's validated spec. */
   readonly specs: Readonly<Record<string, AggregateSpec>>;
+  /** The same aggregate over fixed-width slots of a Float64Array, present when no output is a quantile (whose
+   * sketch has no fixed width): windows use it to keep many keys' partials side by side, no object per key. */
+  readonly columns: NumericColumns<AggregateInput, AggregateResult> | undefined;
+}
+
+/**
+ * An aggregate whose partial is `width` numbers: `empty` is the identity; `add` folds an input (at event time
+ * `ts`) into the slots at `o`; `merge` writes merge(a at oa, b at ob) at oo (`out` may be `a` or `b` at the same
+ * offset), `a` holding the records that arrived first; `result` reads the slots at `o`.
+ */
+export interface NumericColumns<In, R> {
+  readonly width: number;
+  readonly empty: readonly number[];
+  readonly add: (cells: Float64Array, o: number, input: In, ts: number) => void;
+  readonly merge: (
+    out: Float64Array,
+    oo: number,
+    a: Float64Array,
+    oa: number,
+    b: Float64Array,
+    ob: number,
+  ) => void;
+  readonly result: (cells: Float64Array, o: number) => R;
 }
 
 interface Sketched {
@@ -123,21 +146,80 @@ export function compileAggregateSet(
   const numsOf = (s: AggregateSetState): number[] =>
     sketched ? (s as unknown as Sketched).nums : (s as unknown as number[]);
   const sketchesOf = (s: AggregateSetState): QuantileState[] => (s as unknown as Sketched).sketches;
-  const make = (nums: number[], sketches: () => QuantileState[]): AggregateSetState =>
-    opaqueState(sketched ? { nums, sketches: sketches() } : nums);
+  // Hot paths loop over flat arrays rather than objects: one kernel, offset and field per group, per output.
+  const kernels = groups.map((g) => g.kernel);
+  const offsets = groups.map((g) => g.offset);
+  const groupFields = groups.map((g) => g.field);
+  const fieldCount = fields.length;
+  // Every result has the same keys in spec order: cloning a template keeps one object shape for all of them.
+  const template: AggregateResult = Object.fromEntries(names.map((n) => [n, null]));
+  const outNames: string[] = [];
+  const outKernels: Kernel[] = [];
+  const outOffsets: number[] = [];
+  const sketchOutputs: { name: string; sketch: number; q: number }[] = [];
+  for (const o of outputs) {
+    if (o.sketch !== undefined) sketchOutputs.push(o);
+    else {
+      outNames.push(o.name);
+      outKernels.push(o.slots.kernel);
+      outOffsets.push(o.slots.offset);
+    }
+  }
+
+  const readFields = (record: AggregateInput): void => {
+    for (let f = 0; f < fieldCount; f++) values[f] = toFiniteNumber(record[fields[f] as string]);
+  };
+  const addNumeric = (nums: Cells, o: number, ts: number): void => {
+    for (let g = 0; g < kernels.length; g++) {
+      const field = groupFields[g] as number;
+      const v = field < 0 ? 0 : (values[field] as number);
+      if (!Number.isNaN(v)) (kernels[g] as Kernel).add(nums, o + (offsets[g] as number), v, ts);
+    }
+  };
+  const mergeNumeric = (
+    out: Cells,
+    oo: number,
+    a: ReadonlyCells,
+    oa: number,
+    b: ReadonlyCells,
+    ob: number,
+  ): void => {
+    for (let g = 0; g < kernels.length; g++) {
+      const at = offsets[g] as number;
+      (kernels[g] as Kernel).merge(out, oo + at, a, oa + at, b, ob + at);
+    }
+  };
+  const numericResult = (nums: ReadonlyCells, o: number): AggregateResult => {
+    const out = { ...template };
+    for (let i = 0; i < outNames.length; i++) {
+      out[outNames[i] as string] = (outKernels[i] as Kernel).result(nums, o + (outOffsets[i] as number));
+    }
+    return out;
+  };
 
   return {
     kind: 'set',
     names,
     specs,
-    init: () => make(empty.slice(), () => sketchFields.map(() => null)),
+    columns: sketched
+      ? undefined
+      : {
+          width,
+          empty,
+          add(cells, o, record, ts) {
+            readFields(record);
+            addNumeric(cells, o, ts);
+          },
+          merge: mergeNumeric,
+          result: numericResult,
+        },
+    init: () =>
+      sketched
+        ? opaqueState({ nums: empty.slice(), sketches: sketchFields.map(() => null) })
+        : opaqueState(empty.slice()),
     add(state, record, ts) {
-      const nums = numsOf(state);
-      for (let f = 0; f < fields.length; f++) values[f] = toFiniteNumber(record[fields[f] ?? '']);
-      for (const g of groups) {
-        const v = g.field < 0 ? 0 : (values[g.field] ?? NaN);
-        if (!Number.isNaN(v)) g.kernel.add(nums, g.offset, v, ts);
-      }
+      readFields(record);
+      addNumeric(numsOf(state), 0, ts);
       if (sketched) {
         const sketches = sketchesOf(state);
         for (let i = 0; i < sketchFields.length; i++) {
@@ -149,25 +231,20 @@ export function compileAggregateSet(
     },
     merge(a, b) {
       const nums = empty.slice();
-      const an = numsOf(a);
-      const bn = numsOf(b);
-      for (const g of groups) g.kernel.merge(nums, an, bn, g.offset);
-      return make(nums, () => {
-        const bs = sketchesOf(b);
-        return sketchesOf(a).map((s, i) => sketchMerge(s, bs[i] ?? null));
-      });
+      mergeNumeric(nums, 0, numsOf(a), 0, numsOf(b), 0);
+      if (!sketched) return opaqueState(nums);
+      const bs = sketchesOf(b);
+      return opaqueState({ nums, sketches: sketchesOf(a).map((s, i) => sketchMerge(s, bs[i] ?? null)) });
     },
     result(state) {
-      const nums = numsOf(state);
-      const sketches = sketched ? sketchesOf(state) : [];
-      return Object.fromEntries(
-        outputs.map((o) => [
-          o.name,
-          o.sketch === undefined
-            ? o.slots.kernel.result(nums, o.slots.offset)
-            : sketchQuantile(sketches[o.sketch] ?? null, o.q),
-        ]),
-      );
+      const out = numericResult(numsOf(state), 0);
+      if (sketched) {
+        const sketches = sketchesOf(state);
+        for (const o of sketchOutputs) {
+          out[o.name] = sketchQuantile(sketches[o.sketch] ?? null, o.q);
+        }
+      }
+      return out;
     },
     toJSON(state): Json {
       const nums = numsOf(state);
@@ -195,14 +272,14 @@ export function compileAggregateSet(
           kernelFromJSON(g.kernel, jv[g.text], nums, g.offset, `aggregate set state for ${g.text}`);
         }
       }
-      return make(nums, () =>
-        sketchFields.map((f) => {
-          const field = fields[f] ?? '';
-          return Object.hasOwn(js, field)
-            ? sketchFromJSON(js[field], relativeAccuracy, `aggregate set state for the quantiles of ${field}`)
-            : null;
-        }),
-      );
+      if (!sketched) return opaqueState(nums);
+      const sketches = sketchFields.map((f) => {
+        const field = fields[f] ?? '';
+        return Object.hasOwn(js, field)
+          ? sketchFromJSON(js[field], relativeAccuracy, `aggregate set state for the quantiles of ${field}`)
+          : null;
+      });
+      return opaqueState({ nums, sketches });
     },
   };
 }

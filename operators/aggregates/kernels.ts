@@ -15,6 +15,15 @@ export const NUMERIC_FNS = [
 ] as const;
 export type NumericFn = (typeof NUMERIC_FNS)[number];
 
+/** Slots a kernel writes: a packed number[] (one state) or a Float64Array (many states side by side). */
+export interface Cells {
+  [i: number]: number;
+}
+/** Slots a kernel reads. */
+export interface ReadonlyCells {
+  readonly [i: number]: number;
+}
+
 /**
  * One numeric aggregate living in `width` slots at offset `o` of a state array.
  * Kernels see only finite values (callers skip the rest) and never allocate.
@@ -24,16 +33,16 @@ export interface Kernel {
   readonly width: number;
   /** The slots of an empty state, the identity of `merge`. */
   readonly empty: readonly number[];
-  add(s: number[], o: number, v: number, ts: number): void;
-  /** Writes merge(a, b) into `out`, where `a` holds the records that arrived first. */
-  merge(out: number[], a: readonly number[], b: readonly number[], o: number): void;
-  result(s: readonly number[], o: number): number | null;
+  add(s: Cells, o: number, v: number, ts: number): void;
+  /** Writes merge(a at oa, b at ob) into `out` at oo, where `a` holds the records that arrived first. */
+  merge(out: Cells, oo: number, a: ReadonlyCells, oa: number, b: ReadonlyCells, ob: number): void;
+  result(s: ReadonlyCells, o: number): number | null;
   /** Why `slots` (decoded from JSON) cannot be a state of this kernel, or undefined when they can. */
   invalid(slots: readonly number[]): string | undefined;
 }
 
 // Reads a slot; the NaN fallback is unreachable for in-range offsets.
-function at(s: readonly number[], i: number): number {
+function at(s: ReadonlyCells, i: number): number {
   return s[i] ?? NaN;
 }
 
@@ -46,8 +55,8 @@ const count: Kernel = {
   add(s, o) {
     s[o] = at(s, o) + 1;
   },
-  merge(out, a, b, o) {
-    out[o] = at(a, o) + at(b, o);
+  merge(out, oo, a, oa, b, ob) {
+    out[oo] = at(a, oa) + at(b, ob);
   },
   result: (s, o) => at(s, o),
   invalid: ([n = NaN]) => (isCount(n) ? undefined : 'count must be a non-negative integer'),
@@ -60,8 +69,8 @@ const sum: Kernel = {
   add(s, o, v) {
     s[o] = at(s, o) + v;
   },
-  merge(out, a, b, o) {
-    out[o] = at(a, o) + at(b, o);
+  merge(out, oo, a, oa, b, ob) {
+    out[oo] = at(a, oa) + at(b, ob);
   },
   result: (s, o) => at(s, o),
   // A sum of finite values may still overflow to ±Infinity (or NaN when both do): those are real states.
@@ -76,9 +85,9 @@ const avg: Kernel = {
     s[o] = at(s, o) + 1;
     s[o + 1] = at(s, o + 1) + v;
   },
-  merge(out, a, b, o) {
-    out[o] = at(a, o) + at(b, o);
-    out[o + 1] = at(a, o + 1) + at(b, o + 1);
+  merge(out, oo, a, oa, b, ob) {
+    out[oo] = at(a, oa) + at(b, ob);
+    out[oo + 1] = at(a, oa + 1) + at(b, ob + 1);
   },
   result(s, o) {
     const n = at(s, o);
@@ -101,10 +110,10 @@ function extreme(fn: 'min' | 'max'): Kernel {
     add(s, o, v) {
       if (sign * v < sign * at(s, o)) s[o] = v;
     },
-    merge(out, a, b, o) {
-      const x = at(a, o);
-      const y = at(b, o);
-      out[o] = sign * y < sign * x ? y : x;
+    merge(out, oo, a, oa, b, ob) {
+      const x = at(a, oa);
+      const y = at(b, ob);
+      out[oo] = sign * y < sign * x ? y : x;
     },
     result(s, o) {
       const x = at(s, o);
@@ -113,6 +122,12 @@ function extreme(fn: 'min' | 'max'): Kernel {
     invalid: ([x = NaN]) =>
       Number.isFinite(x) || x === none ? undefined : `${fn} must be a finite number or ${String(none)}`,
   };
+}
+
+function copy3(out: Cells, oo: number, src: ReadonlyCells, o: number): void {
+  out[oo] = at(src, o);
+  out[oo + 1] = at(src, o + 1);
+  out[oo + 2] = at(src, o + 2);
 }
 
 // Welford's update and Chan et al.'s pairwise merge over (n, mean, m2): stable where sum-of-squares cancels.
@@ -129,22 +144,20 @@ const stddev: Kernel = {
     s[o + 1] = next;
     s[o + 2] = at(s, o + 2) + d * (v - next);
   },
-  merge(out, a, b, o) {
-    const na = at(a, o);
-    const nb = at(b, o);
-    const src = nb === 0 ? a : na === 0 ? b : undefined;
-    if (src !== undefined) {
-      out[o] = at(src, o);
-      out[o + 1] = at(src, o + 1);
-      out[o + 2] = at(src, o + 2);
+  merge(out, oo, a, oa, b, ob) {
+    const na = at(a, oa);
+    const nb = at(b, ob);
+    if (nb === 0 || na === 0) {
+      if (nb === 0) copy3(out, oo, a, oa);
+      else copy3(out, oo, b, ob);
       return;
     }
     const n = na + nb;
-    const ma = at(a, o + 1);
-    const d = at(b, o + 1) - ma;
-    out[o] = n;
-    out[o + 1] = ma + (d * nb) / n;
-    out[o + 2] = at(a, o + 2) + at(b, o + 2) + ((d * d * na) / n) * nb;
+    const ma = at(a, oa + 1);
+    const d = at(b, ob + 1) - ma;
+    out[oo] = n;
+    out[oo + 1] = ma + (d * nb) / n;
+    out[oo + 2] = at(a, oa + 2) + at(b, ob + 2) + ((d * d * na) / n) * nb;
   },
   // Sample standard deviation (divides by n − 1, like SQL's stddev/stddev_samp): null below two values.
   result(s, o) {
@@ -161,27 +174,36 @@ const stddev: Kernel = {
 
 // first and last hold (ts, value); an empty one has ts = +Infinity (first) or −Infinity (last), value 0.
 // Ties on ts: first keeps the earliest arrival, last the latest (hence < versus >=, in add and in merge).
-function firstAdd(s: number[], o: number, v: number, ts: number): void {
+function firstAdd(s: Cells, o: number, v: number, ts: number): void {
   if (Number.isFinite(ts) && ts < at(s, o)) {
     s[o] = ts;
     s[o + 1] = v;
   }
 }
-function lastAdd(s: number[], o: number, v: number, ts: number): void {
+function lastAdd(s: Cells, o: number, v: number, ts: number): void {
   if (Number.isFinite(ts) && ts >= at(s, o)) {
     s[o] = ts;
     s[o + 1] = v;
   }
 }
-function firstMerge(out: number[], a: readonly number[], b: readonly number[], o: number): void {
-  const src = at(b, o) < at(a, o) ? b : a;
-  out[o] = at(src, o);
-  out[o + 1] = at(src, o + 1);
+function copy2(out: Cells, oo: number, src: ReadonlyCells, o: number): void {
+  out[oo] = at(src, o);
+  out[oo + 1] = at(src, o + 1);
 }
-function lastMerge(out: number[], a: readonly number[], b: readonly number[], o: number): void {
-  const src = at(b, o) >= at(a, o) ? b : a;
-  out[o] = at(src, o);
-  out[o + 1] = at(src, o + 1);
+function firstMerge(
+  out: Cells,
+  oo: number,
+  a: ReadonlyCells,
+  oa: number,
+  b: ReadonlyCells,
+  ob: number,
+): void {
+  if (at(b, ob) < at(a, oa)) copy2(out, oo, b, ob);
+  else copy2(out, oo, a, oa);
+}
+function lastMerge(out: Cells, oo: number, a: ReadonlyCells, oa: number, b: ReadonlyCells, ob: number): void {
+  if (at(b, ob) >= at(a, oa)) copy2(out, oo, b, ob);
+  else copy2(out, oo, a, oa);
 }
 function invalidPoint(ts: number, v: number, none: number): string | undefined {
   if (ts === none) return v === 0 ? undefined : 'an empty first/last must have value 0';
@@ -218,9 +240,9 @@ function span(fn: 'delta' | 'rate'): Kernel {
       firstAdd(s, o, v, ts);
       lastAdd(s, o + 2, v, ts);
     },
-    merge(out, a, b, o) {
-      firstMerge(out, a, b, o);
-      lastMerge(out, a, b, o + 2);
+    merge(out, oo, a, oa, b, ob) {
+      firstMerge(out, oo, a, oa, b, ob);
+      lastMerge(out, oo + 2, a, oa + 2, b, ob + 2);
     },
     result(s, o) {
       const t0 = at(s, o);

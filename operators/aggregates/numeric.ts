@@ -53,7 +53,7 @@ export function numericAggregate(fn: NumericFn): Aggregate<number[]> {
     },
     merge(a, b) {
       const out = empty.slice();
-      k.merge(out, a, b, 0);
+      k.merge(out, 0, a, 0, b, 0);
       return out;
     },
     result: (p) => k.result(p, 0),
