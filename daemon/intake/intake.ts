@@ -112,8 +112,17 @@ export class Intake {
     if (build === undefined || counters === undefined || filter === undefined) {
       throw new SluiceError('SLUICE_INTERNAL', `unknown receiver ${receiverId}`);
     }
-    while (this.pendingCount >= this.maxPending) await new Promise<void>((r) => this.roomWaiters.push(r));
+    // The bound holds per record: a long delivery fills the room there is, has that part written (so the
+    // driver can cut it and make room), and waits for more. It resolves once all of it is durable.
+    const parts: Promise<void>[] = [];
     for (const message of messages) {
+      if (this.pendingCount >= this.maxPending) {
+        if (this.buffer.length > 0) parts.push(this.sealPart());
+        while (this.pendingCount >= this.maxPending) {
+          await new Promise<void>((r) => this.roomWaiters.push(r));
+        }
+        if (this.isClosed()) throw new SluiceError('SLUICE_INTERNAL', 'the intake is closed');
+      }
       const fingerprint = filter.fingerprint(message);
       if (filter.isDuplicate(message, fingerprint)) {
         filter.dropped++;
@@ -138,6 +147,12 @@ export class Intake {
         counters.deadLetters++;
       }
     }
+    parts.push(this.sealPart());
+    await Promise.all(parts);
+  }
+
+  /** A promise that what is buffered now is durable, and a write queued for it. */
+  private sealPart(): Promise<void> {
     const done = new Promise<void>((resolve, reject) => this.bufferWaiters.push({ resolve, reject }));
     this.queueFlush();
     return done;
@@ -146,6 +161,11 @@ export class Intake {
   /** Waits until everything delivered so far is durable (or failed). */
   async drain(): Promise<void> {
     await this.flushing;
+  }
+
+  /** `closed`, read after an await (a method, so that no earlier check narrows it). */
+  private isClosed(): boolean {
+    return this.closed;
   }
 
   /** Takes every durable record not yet in a batch, for the batch being cut. The batch holds exactly the WAL

@@ -162,3 +162,28 @@ it('drain() waits for the write in progress and the one queued behind it', async
   await drained;
   expect(done).toEqual([1, 2, 0]);
 });
+
+it('holds the bound per record: a long delivery writes what fits, waits for a cut, and resolves when all is durable', async () => {
+  const intake = new Intake(store, { maxPending: 2 });
+  intake.addReceiver('r', recordBuilder({ receiver: 'r', format: 'json', timeFormat: 'auto' }));
+  let resolved = false;
+  const delivery = intake
+    .deliver(
+      'r',
+      [1, 2, 3, 4, 5].map((n) => message(n)),
+    )
+    .then(() => {
+      resolved = true;
+    });
+  const cuts: unknown[][] = [];
+  while (cuts.flat().length < 5) {
+    await intake.drain();
+    expect(intake.pendingCount).toBeLessThanOrEqual(2);
+    const taken = intake.cut().records.map((r) => r.fields.n);
+    if (taken.length > 0) cuts.push(taken);
+    await new Promise((r) => setImmediate(r)); // let the woken delivery buffer its next part
+  }
+  await delivery;
+  expect(resolved).toBe(true);
+  expect(cuts).toEqual([[1, 2], [3, 4], [5]]);
+});
