@@ -2,27 +2,34 @@
 // QoS 1/2 message only after the daemon's intake has it in the write-ahead log. One connect() is one attempt;
 // the daemon's supervisor owns retries, so mqtt.js's own reconnect loop is off.
 //
-// How mqtt.js 5 gates acknowledgements and reading (read in node_modules/mqtt/build/lib, version 5.16.0):
-// - client.js:361-378 connect(): the socket is piped into a Writable whose `_write(buf, enc, done)` stores `done`
+// Acknowledgements are pipelined: mqtt.js reads on while earlier messages are on their way into the WAL, the
+// messages read meanwhile go to the intake together as the next deliver() (one deliver() in flight at a time, so
+// WAL order is arrival order), and each PUBACK/PUBREC is sent only once its message is durable, in arrival order
+// (acks.ts has the hook and its mqtt.js source lines). Never acknowledged before durability.
+//
+// How mqtt.js 5 gates reading (read in node_modules/mqtt/build/lib, version 5.16.0):
+// - client.js:330-378 connect(): the socket is piped into a Writable whose `_write(buf, enc, done)` stores `done`
 //   as `completeParse`, parses the chunk into `packets` and runs `work()`, which hands ONE packet to the handlers
 //   with `nextTickWork` as their `done` (client.js:339); the next packet is taken only when that is called, and
 //   `completeParse` only once the chunk's packets are all handled (client.js:350-359). Until then the pipe pulls
-//   nothing from the socket, the socket stops reading and TCP holds the broker back: awaiting in a handler IS
-//   the backpressure, and one message at a time is in deliver().
-// - handlers/publish.js:97-115, QoS 1: customHandleAcks → `client.handleMessage(packet, cb)` → only in `cb`,
-//   without an error, `_sendPacket({ cmd: 'puback' }, done)`. PUBACK waits for handleMessage's callback.
-//   handlers/publish.js:122, QoS 0: `client.handleMessage(packet, done)`, so it holds the pump too.
-// - handlers/publish.js:71-90, QoS 2: `options.customHandleAcks(topic, message, packet, cb)` → in `cb`:
+//   nothing from the socket, the socket stops reading and TCP holds the broker back.
+// - handlers/publish.js:96-116, QoS 1: customHandleAcks → `client.handleMessage(packet, cb)` → in `cb`:
+//   `_sendPacket({ cmd: 'puback' }, done)`; handlers/publish.js:122, QoS 0: `client.handleMessage(packet, done)`.
+// - handlers/publish.js:70-94, QoS 2: `options.customHandleAcks(topic, message, packet, cb)` → in `cb`:
 //   `incomingStore.put` → PUBREC → `done`. handleMessage comes only with PUBREL (handlers/pubrel.js:11) and gates
 //   PUBCOMP. PUBREC already ends the sender's retransmission of the PUBLISH (and the default incoming store is
-//   memory), so QoS 2 is delivered in customHandleAcks, before PUBREC; that holds the pump the same way.
+//   memory), so QoS 2 is taken in customHandleAcks, and its PUBREC is what waits for durability.
+// - Backpressure: at most maxUndurable messages are read and not yet durable; above that, the mqtt.js callback of
+//   the newest one is held, which stops the pump as above (and the intake's own bound holds deliver() back).
 // - A handler error does not stop the pump (`nextTickWork` ignores its argument), and `_sendPacket` while
-//   disconnected queues a non-PUBLISH packet such as a PUBACK for the NEXT connection (client.js:1171). Hence: on
-//   a failed delivery we drop the connection and never call back, and every connect() builds a fresh client, so
-//   a late callback from a dead connection can never acknowledge another message under a reused packet id.
-// - The keepalive timer is rescheduled only by packets the pump handles (handlers/index.js:47-78), so a delivery
-//   blocked for longer than 1.5 × keepalive ends the connection (client.js:1227 "Keepalive timeout"). Nothing is
-//   lost: the message was not acknowledged, and the broker sends it again on the next connection.
+//   disconnected queues a non-PUBLISH packet such as a PUBACK for the NEXT connection (client.js:1122-1129).
+//   Hence: on a failed delivery we drop the connection and send no acknowledgement for it or anything after it,
+//   and every connect() builds a fresh client, so a late acknowledgement from a dead connection can never
+//   acknowledge another message under a reused packet id.
+// - The keepalive timer is rescheduled only by packets the pump handles (handlers/index.js:47-78): a pump held at
+//   the bound ends the connection after 1.5 × keepalive (client.js:1227 "Keepalive timeout"). The same limit
+//   applies to a delivery that has waited that long while the pump runs on, so a stuck intake shows as a lost
+//   connection either way. Nothing is lost: the message was not acknowledged, and the broker sends it again.
 import {
   connect as mqttConnect,
   ErrorWithSubackPacket,
@@ -35,6 +42,7 @@ import {
   type MqttClient,
 } from 'mqtt';
 import type { RawMessage, Receiver, ReceiverHost } from '../../types.js';
+import { AckQueue, type AckEntry } from './acks.js';
 import type { MqttReceiverConfig } from './config.js';
 import { MqttReceiverError, receiverEvents, type ReceiverEvents } from './events.js';
 
@@ -42,12 +50,16 @@ import { MqttReceiverError, receiverEvents, type ReceiverEvents } from './events
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 /** How long close() waits for a clean DISCONNECT before dropping the socket. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 2_000;
+/** Messages read from the broker and not yet in the WAL before the receiver stops reading. */
+export const DEFAULT_MAX_UNDURABLE = 1_000;
 
 export interface MqttReceiverOptions {
   /** Limit for one connect() attempt (CONNACK and SUBACK). Default: 30 000 ms. */
   connectTimeoutMs?: number;
   /** How long close() waits for the broker to see a clean DISCONNECT. Default: 2 000 ms. */
   closeTimeoutMs?: number;
+  /** Messages read but not yet durable before the receiver stops reading (backpressure). Default: 1 000. */
+  maxUndurable?: number;
 }
 
 /** The client id: config.clientId, else `sluice-<gateway id>-<receiver id>`, the same on every start. */
@@ -122,8 +134,19 @@ class Connection {
   established = false;
   /** The first error seen on it: the reason given when it ends. */
   error: Error | undefined;
-  /** deliver() calls in progress on it. */
+  /** deliver() calls in progress on it (0 or 1: the next one takes everything read meanwhile). */
   pending = 0;
+  /** Acknowledgements waiting for durability, in arrival order. */
+  readonly acks = new AckQueue();
+  /** Messages read while a deliver() was in progress: the next deliver(). */
+  batch: RawMessage[] = [];
+  batchEntries: AckEntry[] = [];
+  /** Messages read and not yet durable. */
+  undurable = 0;
+  /** The mqtt.js callback held because undurable reached the bound: calling it reads on. */
+  held: (() => void) | undefined;
+  /** A delivery failed: nothing more is delivered or acknowledged on this connection. */
+  failed = false;
   /** While connect() runs: settle the attempt. */
   attempt: { succeed(): void; fail(err: Error): void } | undefined;
 
@@ -139,6 +162,9 @@ export class MqttReceiver implements Receiver {
   readonly #events: ReceiverEvents;
   readonly #connectTimeoutMs: number;
   readonly #closeTimeoutMs: number;
+  readonly #maxUndurable: number;
+  /** A delivery waiting longer than this ends the connection (1.5 × keepalive, as mqtt.js's own check); 0: never. */
+  readonly #stallMs: number;
   readonly clientId: string;
   #conn: Connection | undefined;
   #closed = false;
@@ -156,13 +182,20 @@ export class MqttReceiver implements Receiver {
     this.#host = host;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    this.#maxUndurable = Math.max(1, options.maxUndurable ?? DEFAULT_MAX_UNDURABLE);
+    this.#stallMs = Math.ceil(keepaliveSeconds(config.keepalive) * 1000 * 1.5);
     this.clientId = mqttClientId(gatewayId, id, config);
     this.#events = receiverEvents(host.log, { receiver: id, clientId: this.clientId, url: config.url });
   }
 
-  /** deliver() calls waiting for the intake right now (at most one: mqtt.js hands over one message at a time). */
+  /** deliver() calls waiting for the intake right now (at most one: messages read meanwhile wait for the next). */
   get pendingDeliveries(): number {
     return this.#conn?.pending ?? 0;
+  }
+
+  /** Messages read from the broker on the current connection and not yet in the WAL (at most maxUndurable + 1). */
+  get undurableMessages(): number {
+    return this.#conn?.undurable ?? 0;
   }
 
   /**
@@ -219,6 +252,7 @@ export class MqttReceiver implements Receiver {
     const pending = conn.pending;
     conn.attempt?.fail(new MqttReceiverError('closed', 'the receiver was closed while connecting'));
     conn.live = false;
+    conn.acks.close();
     // With a delivery pending the pump is stalled and would not read the broker's EOF: no point waiting.
     await endClient(conn.client, pending > 0 ? 0 : this.#closeTimeoutMs);
     this.#events.closed(pending);
@@ -229,7 +263,8 @@ export class MqttReceiver implements Receiver {
       this.#config.url,
       mqttClientOptions(this.#config, this.clientId, this.#connectTimeoutMs),
     );
-    // QoS 2: deliver before PUBREC (see the header); QoS 1 passes on to handleMessage, before PUBACK. Set on
+    conn.acks.hook(client);
+    // QoS 2: taken before PUBREC (see the header); QoS 1 passes on to handleMessage, before PUBACK. Set on
     // client.options because the constructor keeps a customHandleAcks option only for MQTT 5 (client.js: "options.
     // protocolVersion === 5 && options.customHandleAcks"), while handlers/publish.js calls it for every version.
     client.options.customHandleAcks = (_topic, _payload, packet: IPublishPacket, done) => {
@@ -237,21 +272,19 @@ export class MqttReceiver implements Receiver {
         done(0);
         return;
       }
-      void this.#deliver(conn, packet).then((delivered) => {
-        if (delivered) done(0);
+      this.#receive(conn, packet, () => {
+        done(0);
       });
     };
-    // QoS 0 and 1: the callback releases the next packet and, for QoS 1, sends PUBACK. Never called back when the
-    // delivery failed or the connection is gone: the connection is dropped, and the broker redelivers.
+    // QoS 0 and 1: the callback reads on and, for QoS 1, tries to send PUBACK, which the AckQueue parks until the
+    // message is durable. Never called back once the connection failed or is gone: the broker redelivers.
     client.handleMessage = (packet, callback) => {
       if (packet.qos === 2) {
-        // Called from PUBREL with the stored PUBLISH, already delivered before PUBREC: release PUBCOMP.
+        // Called from PUBREL with the stored PUBLISH, durable before its PUBREC went out: release PUBCOMP.
         callback();
         return;
       }
-      void this.#deliver(conn, packet).then((delivered) => {
-        if (delivered) callback();
-      });
+      this.#receive(conn, packet, callback);
     };
     client.once('connect', (connack) => {
       this.#onConnack(conn, connack);
@@ -268,10 +301,10 @@ export class MqttReceiver implements Receiver {
     return client;
   }
 
-  /** Hands one message to the intake; true when it is in the WAL and the connection can still acknowledge it. */
-  async #deliver(conn: Connection, packet: IPublishPacket): Promise<boolean> {
-    if (!conn.live) return false;
-    const message = {
+  /** Takes one message read from the broker: queues it for the intake and reads on unless at the bound. */
+  #receive(conn: Connection, packet: IPublishPacket, readOn: () => void): void {
+    if (!conn.live || conn.failed) return;
+    conn.batch.push({
       payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
       topic: packet.topic,
       arrivalMs: Date.now(),
@@ -279,27 +312,69 @@ export class MqttReceiver implements Receiver {
       // and DUP says the broker sent it before (e.g. we crashed between the write-ahead log and the PUBACK).
       ...(packet.qos > 0 && packet.messageId !== undefined ? { sourceId: String(packet.messageId) } : {}),
       ...(packet.dup ? { redelivered: true } : {}),
-    } satisfies RawMessage;
-    conn.pending += 1;
-    try {
-      await this.#host.deliver([message]);
-    } catch (err) {
-      if (conn.isLive()) {
-        this.#events.deliverFailed(err, message.topic);
+    });
+    conn.batchEntries.push(conn.acks.add(packet.qos, packet.messageId));
+    conn.undurable += 1;
+    this.#deliverNext(conn);
+    if (conn.undurable <= this.#maxUndurable) readOn();
+    else conn.held = readOn;
+  }
+
+  /** Hands what was read to the intake, unless a delivery is in progress (then the next one takes it). */
+  #deliverNext(conn: Connection): void {
+    if (conn.pending > 0 || conn.batch.length === 0 || !conn.live || conn.failed) return;
+    const messages = conn.batch;
+    const entries = conn.batchEntries;
+    conn.batch = [];
+    conn.batchEntries = [];
+    conn.pending = 1;
+    const stall =
+      this.#stallMs > 0
+        ? setTimeout(() => {
+            if (!conn.live || conn.failed) return;
+            this.#abort(
+              conn,
+              new MqttReceiverError(
+                'lost',
+                'keepalive expired while a message waited for the intake (backpressure longer than 1.5 × ' +
+                  'keepalive); the broker redelivers it',
+              ),
+            );
+          }, this.#stallMs).unref()
+        : undefined;
+    this.#host.deliver(messages).then(
+      () => {
+        clearTimeout(stall);
+        conn.pending = 0;
+        if (!conn.isLive() || conn.failed) return;
+        conn.undurable -= entries.length;
+        conn.acks.durable(entries);
+        const held = conn.held;
+        if (held !== undefined && conn.undurable <= this.#maxUndurable) {
+          conn.held = undefined;
+          held();
+        }
+        this.#deliverNext(conn);
+      },
+      (err: unknown) => {
+        clearTimeout(stall);
+        conn.pending = 0;
+        if (!conn.isLive() || conn.failed) return;
+        // No acknowledgement for these or anything read after them; the broker redelivers all of them.
+        conn.failed = true;
+        conn.acks.close();
+        const topic = messages[0]?.topic ?? '';
+        this.#events.deliverFailed(err, topic);
         this.#abort(
           conn,
           new MqttReceiverError(
             'deliver',
             'the intake refused a message; dropped the connection without acknowledging, so the broker redelivers it',
-            { cause: err, topic: message.topic },
+            { cause: err, topic },
           ),
         );
-      }
-      return false;
-    } finally {
-      conn.pending -= 1;
-    }
-    return conn.isLive();
+      },
+    );
   }
 
   #onConnack(conn: Connection, connack: IConnackPacket): void {
@@ -423,6 +498,7 @@ export class MqttReceiver implements Receiver {
       return;
     }
     conn.live = false;
+    conn.acks.close();
     const err = conn.error ?? new MqttReceiverError('lost', `the broker closed the connection`);
     this.#events.connectionLost(err);
     this.#host.disconnected(err);
@@ -431,6 +507,7 @@ export class MqttReceiver implements Receiver {
   /** Ends a connection because of err; reported through the attempt, or through 'close' → disconnected(). */
   #abort(conn: Connection, err: Error): void {
     conn.error ??= err;
+    conn.acks.close();
     if (conn.attempt !== undefined) {
       conn.attempt.fail(err);
       return;
@@ -441,6 +518,7 @@ export class MqttReceiver implements Receiver {
   /** Ends a connection silently (replaced, failed attempt, closed). */
   #drop(conn: Connection): void {
     conn.live = false;
+    conn.acks.close();
     conn.client.end(true);
   }
 }
