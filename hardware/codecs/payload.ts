@@ -37,14 +37,21 @@ export function payloadDecoder(options: PayloadDecoderOptions): (payload: Buffer
   }
 }
 
-function withText(payload: Buffer, decode: (text: string) => DecodeResult): DecodeResult {
-  let text: string;
+/** The payload as strict UTF-8 text, or undefined when it is not valid UTF-8. */
+export function utf8Text(payload: Uint8Array): string | undefined {
   try {
-    text = utf8.decode(payload);
+    return utf8.decode(payload);
   } catch {
-    return { ok: false, reason: 'payload is not valid UTF-8' };
+    return undefined;
   }
-  return decode(text);
+}
+
+export const NOT_UTF8 = 'payload is not valid UTF-8';
+
+/** Decodes the payload as strict UTF-8 and hands the text on; invalid UTF-8 is a reason, not an exception. */
+export function withText(payload: Buffer, decode: (text: string) => DecodeResult): DecodeResult {
+  const text = utf8Text(payload);
+  return text === undefined ? { ok: false, reason: NOT_UTF8 } : decode(text);
 }
 
 function decodeJson(text: string): DecodeResult {

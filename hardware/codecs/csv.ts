@@ -1,0 +1,99 @@
+// CSV lines from a device, with fixed column names or with the device's own header line: stateful, since the
+// first line of the stream names the columns. Cells that read as numbers become numbers (as payload.ts does).
+import { NOT_UTF8, parseNumber, preview, utf8Text, type DecodeResult } from './payload.js';
+import type { StreamDecoder } from './stream-decoder.js';
+
+export interface CsvDecoderOptions {
+  /** Column names, in order. Default: none (then header must be true). */
+  columns?: readonly string[];
+  /**
+   * The first line of the stream is a header. Without columns it names the columns; with columns it is skipped.
+   * A later line equal to the header (a device that reprints it after a reboot) is skipped too. Default: false.
+   */
+  header?: boolean;
+  /** Cell separator, one character. Default: `,`. */
+  separator?: string;
+}
+
+/** Splits one CSV line (RFC 4180 quoting) into cells; a reason when a quote is left open. */
+export function splitCsvLine(line: string, separator = ','): string[] | { reason: string } {
+  const cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  const text = line.replace(/\r?\n$/, '');
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"' && cell.trim() === '') {
+      quoted = true;
+      cell = '';
+    } else if (c === separator) {
+      cells.push(cell);
+      cell = '';
+    } else cell += c;
+  }
+  if (quoted) return { reason: `unterminated quote in CSV line: ${preview(line)}` };
+  cells.push(cell);
+  return cells;
+}
+
+/** A CSV decoder for one stream (one receiver, one port). */
+export function csvDecoder(options: CsvDecoderOptions): StreamDecoder {
+  const separator = options.separator ?? ',';
+  if (separator.length !== 1 || separator === '"')
+    throw new RangeError('separator must be one character, not "');
+  const headerMode = options.header ?? false;
+  if (!headerMode && (options.columns === undefined || options.columns.length === 0)) {
+    throw new RangeError('csv needs columns, or header: true');
+  }
+  let columns: readonly string[] | undefined = options.columns;
+  let header: string | undefined; // the header line as received, once seen
+
+  const decodeLine = (text: string): DecodeResult | null => {
+    const line = text.replace(/^\uFEFF/, '').replace(/\r?\n$/, '');
+    if (line.trim() === '') return { ok: false, reason: 'empty line' };
+    const cells = splitCsvLine(line, separator);
+    if (!Array.isArray(cells)) return { ok: false, reason: cells.reason };
+    if (headerMode && header === undefined) {
+      const names = cells.map((c) => c.trim());
+      const bad = names.findIndex((n, i) => n === '' || names.indexOf(n) !== i);
+      if (bad !== -1) {
+        const problem =
+          names[bad] === '' ? `column ${bad + 1} has no name` : `column "${names[bad]}" appears twice`;
+        return { ok: false, reason: `CSV header ${problem}: ${preview(line)}` };
+      }
+      header = line;
+      columns ??= names;
+      return null;
+    }
+    if (line === header) return null;
+    const names = columns ?? [];
+    if (cells.length !== names.length) {
+      return {
+        ok: false,
+        reason: `CSV line has ${cells.length} cells, expected ${names.length}: ${preview(line)}`,
+      };
+    }
+    const entries = names.map((name, j): [string, unknown] => {
+      const raw = (cells[j] as string).trim();
+      return [name, parseNumber(raw) ?? raw];
+    });
+    return { ok: true, fields: Object.fromEntries(entries) };
+  };
+
+  return {
+    decode: (payload) => {
+      const text = utf8Text(payload);
+      return text === undefined ? { ok: false, reason: NOT_UTF8 } : decodeLine(text);
+    },
+    reset: () => {
+      header = undefined;
+      columns = options.columns;
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { csvDecoder, splitCsvLine } from '../../../hardware/codecs/csv.js';
+
+const line = (text: string) => Buffer.from(text);
+
+describe('csvDecoder', () => {
+  it('learns the columns from the first line and decodes the rest with them', () => {
+    const csv = csvDecoder({ header: true });
+    expect(csv.decode(line('\uFEFFts, sensor ,temp\r\n'))).toBeNull();
+    expect(csv.decode(line('1700000000,boiler,"21,5"'))).toEqual({
+      ok: true,
+      fields: { ts: 1_700_000_000, sensor: 'boiler', temp: '21,5' },
+    });
+    expect(csv.decode(line('1700000001,boiler,22'))).toEqual({
+      ok: true,
+      fields: { ts: 1_700_000_001, sensor: 'boiler', temp: 22 },
+    });
+  });
+
+  it('skips the header when the device prints it again (a reboot), and relearns it after reset', () => {
+    const csv = csvDecoder({ header: true });
+    csv.decode(line('a,b'));
+    expect(csv.decode(line('a,b'))).toBeNull();
+    csv.reset();
+    expect(csv.decode(line('x,y,z'))).toBeNull();
+    expect(csv.decode(line('1,2,3'))).toEqual({ ok: true, fields: { x: 1, y: 2, z: 3 } });
+  });
+
+  it('with columns and a header, skips the header and keeps the configured names', () => {
+    const csv = csvDecoder({ header: true, columns: ['t', 'h'] });
+    expect(csv.decode(line('Temperature;Humidity'))).toBeNull();
+    expect(csv.decode(line('21.5,40'))).toEqual({ ok: true, fields: { t: 21.5, h: 40 } });
+  });
+
+  it('with fixed columns decodes every line, with another separator', () => {
+    const csv = csvDecoder({ columns: ['t', 'h'], separator: ';' });
+    expect(csv.decode(line('21.5;40'))).toEqual({ ok: true, fields: { t: 21.5, h: 40 } });
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['a header with an empty name', ['a,,c'], /column 2 has no name/],
+    ['a header with a repeated name', ['a,b,a'], /column "a" appears twice/],
+    ['a line with too few cells', ['a,b', '1'], /has 1 cells, expected 2/],
+    ['an unterminated quote', ['a,b', '1,"x'], /unterminated quote/],
+    ['an empty line', ['a,b', ' '], /empty line/],
+  ])('dead-letters %s', (_name, lines, reason) => {
+    const csv = csvDecoder({ header: true });
+    const results = lines.map((l) => csv.decode(line(l)));
+    const last = results.at(-1);
+    expect(last?.ok).toBe(false);
+    if (last?.ok === false) expect(last.reason).toMatch(reason);
+  });
+
+  it('keeps waiting for a valid header after a bad one', () => {
+    const csv = csvDecoder({ header: true });
+    expect(csv.decode(line('a,a'))?.ok).toBe(false);
+    expect(csv.decode(line('a,b'))).toBeNull();
+  });
+
+  it('rejects invalid UTF-8 and impossible options', () => {
+    expect(csvDecoder({ header: true }).decode(Buffer.from([0xc3]))).toEqual({
+      ok: false,
+      reason: 'payload is not valid UTF-8',
+    });
+    expect(() => csvDecoder({})).toThrow(/columns, or header/);
+    expect(() => csvDecoder({ header: true, separator: '"' })).toThrow(RangeError);
+  });
+
+  it('splits quoted cells as RFC 4180 does', () => {
+    expect(splitCsvLine('"a ""b""",c,"d,e"')).toEqual(['a "b"', 'c', 'd,e']);
+    expect(splitCsvLine('1\t2', '\t')).toEqual(['1', '2']);
+  });
+});
