@@ -79,9 +79,6 @@ export const framingSchema = z
 
 export type FramingConfig = z.output<typeof framingSchema>;
 
-const toBytes = (value: string | readonly number[]): Uint8Array | string =>
-  typeof value === 'string' ? value : Uint8Array.from(value);
-
 /** Builds the framer a (validated) framing config describes. */
 export function createFramer(config: FramingConfig): Framer {
   const max = config.maxLength === undefined ? {} : { maxLength: config.maxLength };
@@ -89,14 +86,14 @@ export function createFramer(config: FramingConfig): Framer {
     case 'line':
       return lineFramer({ eol: config.eol, skipEmpty: config.skipEmpty, ...max });
     case 'delimiter':
-      return delimiterFramer({ delimiter: toBytes(config.delimiter), skipEmpty: config.skipEmpty, ...max });
+      return delimiterFramer({ delimiter: config.delimiter, skipEmpty: config.skipEmpty, ...max });
     case 'length':
       return lengthFramer({
         prefixBytes: config.prefixBytes,
         byteOrder: config.byteOrder,
         lengthIncludesPrefix: config.lengthIncludesPrefix,
         minLength: config.minLength,
-        ...(config.preamble === undefined ? {} : { preamble: toBytes(config.preamble) }),
+        ...(config.preamble === undefined ? {} : { preamble: config.preamble }),
         ...max,
       });
     case 'inter-byte-timeout':

@@ -6,7 +6,7 @@ import { checkMaxLength, DEFAULT_MAX_LENGTH, type Frame, type Framer } from './t
 
 export interface DelimiterFramerOptions {
   /** The byte sequence that ends a frame (not part of the frame). Required, at least one byte. */
-  delimiter: Uint8Array | string;
+  delimiter: Uint8Array | readonly number[] | string;
   /** Longest frame in bytes, without the delimiter. Default: 4096. */
   maxLength?: number;
   /** Drop empty frames (two delimiters in a row). Default: true. */

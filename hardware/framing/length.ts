@@ -13,7 +13,7 @@ export interface LengthFramerOptions {
   /** The length counts the prefix itself as well as the payload. Default: false. */
   lengthIncludesPrefix?: boolean;
   /** Sync bytes before each length prefix (not part of the frame). Default: none. */
-  preamble?: Uint8Array | string;
+  preamble?: Uint8Array | readonly number[] | string;
   /** Shortest payload accepted; a shorter length is taken for noise. Default: 1. */
   minLength?: number;
   /** Longest payload accepted; a longer length is taken for noise. Default: 4096. */
