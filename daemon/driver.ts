@@ -64,6 +64,8 @@ interface Origin {
 const CHECKPOINT = 'checkpoint';
 const ORIGIN = 'origin';
 const CUT = 'cut/';
+/** Longest the batch timer sleeps before it reads the clock again. */
+const MAX_TIMER_MS = 60_000;
 
 export class Driver {
   private readonly checkpointEvery: number;
@@ -227,7 +229,9 @@ export class Driver {
   private schedule(): void {
     if (this.stopping) return;
     const next = this.graph.ctx.nextBatchTime();
-    const delay = Math.max(0, next - this.now());
+    // Capped: a wall clock far behind the last batch (a gateway without RTC after a power loss) would ask for
+    // more than setTimeout's 2^31-1 ms, which Node turns into 1 ms: a busy loop with a warning per turn.
+    const delay = Math.min(Math.max(0, next - this.now()), MAX_TIMER_MS);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.running = this.tick().then(

@@ -282,6 +282,31 @@ describe('driver recovery', () => {
     await b.stop();
   });
 
+  test('waits quietly when the wall clock is far behind the last batch (a gateway without RTC)', async () => {
+    now = T;
+    const a = await boot(config('100ms'));
+    await deliver(a, 'k', [0]);
+    await runUntil(a, T + 100);
+    await a.stop();
+    let overflows = 0;
+    const onWarning = (w: Error): void => {
+      if (w.name === 'TimeoutOverflowWarning') overflows++;
+    };
+    process.on('warning', onWarning);
+    try {
+      now = T - 30 * 86_400_000; // the clock restarted 30 days behind
+      const b = await boot(config('100ms'));
+      expect(b.report.checkpointBatchMs).toBe(T + 100);
+      // Warnings are emitted on the next tick of the setTimeout that overflowed.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(overflows).toBe(0);
+      expect(b.driver.stats).toEqual([]); // no batch before the clock is past the last one
+      await b.stop();
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   test('keeps the outbox in emission order, every entry under its own key, across restarts of every kind', async () => {
     now = T;
     let d = await boot(config('100ms'));
