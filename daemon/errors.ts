@@ -69,6 +69,14 @@ export const errorCatalog = {
     kind: 'usage',
     hint: 'Send the token of api.token as `Authorization: Bearer <token>`.',
   },
+  SLUICE_API_FORBIDDEN: {
+    kind: 'usage',
+    hint: 'A loopback API answers only requests addressed to localhost, 127.0.0.1 or [::1] (this stops DNS rebinding); bind to another address with a token to reach it by name.',
+  },
+  SLUICE_API_UNSUPPORTED_MEDIA_TYPE: {
+    kind: 'usage',
+    hint: "Send the body as JSON with `Content-Type: application/json` (e.g. curl -H 'content-type: application/json' -d '{}').",
+  },
   SLUICE_API_NOT_FOUND: {
     kind: 'usage',
     hint: 'The routes are listed at /api/v1/openapi.json; ids are those of the running config.',
