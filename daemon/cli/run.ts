@@ -1,13 +1,14 @@
-// `sluice run -c FILE`: runs the gateway until SIGTERM/SIGINT (finish the batch, commit, exit 0); SIGHUP
-// reloads the config (an invalid new config is reported and the running one kept).
+// `sluice run -c FILE`: runs the gateway and its API until SIGTERM/SIGINT (finish the batch, commit, exit 0);
+// SIGHUP or POST /api/v1/reload reloads the config (an invalid new config is reported and the running one kept).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
+import { createApiServer, type ApiServer } from '../api/server.js';
 import { createGateway, type Gateway } from '../app.js';
 import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
-import { SluiceError } from '../errors.js';
+import type { ApiConfig, Config } from '../config/schema.js';
+import { isSluiceError, SluiceError } from '../errors.js';
 import type { CliIo } from './io.js';
 
 export interface RunOptions {
@@ -48,7 +49,33 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     });
   let running = await load();
   let gateway = build(running);
-  await gateway.start();
+  // Set once signals are handled; until then the API refuses reloads.
+  let reload = (): Promise<Gateway> =>
+    Promise.reject(new SluiceError('SLUICE_API_UNAVAILABLE', 'the gateway is still starting'));
+  // Without its API the gateway still collects and forwards (a taken port must not stop the data): the failure
+  // is logged with its hint, and the API is tried again on the next reload.
+  const startApi = async (config: ApiConfig, shown: Gateway): Promise<ApiServer | undefined> => {
+    const server = await createApiServer({ config, gateway: shown, reload: () => reload(), log });
+    try {
+      log.info({ url: await server.listen() }, 'api listening');
+      return server;
+    } catch (err) {
+      await server.close();
+      log.error(
+        { err, hint: isSluiceError(err) ? err.hint : undefined },
+        'api not started; the gateway runs without it',
+      );
+      return undefined;
+    }
+  };
+  // The API comes first, so /healthz and /readyz answer while state is recovered.
+  let api = await startApi(running.api, gateway);
+  try {
+    await gateway.start();
+  } catch (err) {
+    await api?.close();
+    throw err;
+  }
   log.info({ gateway: gateway.status().gateway }, 'running');
 
   return new Promise<number>((resolve) => {
@@ -61,6 +88,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     const shutdown = (signal: string, code: number): void => {
       serially(async () => {
         log.info({ signal }, 'stopping');
+        await api?.close();
         await gateway.stop();
         process.off('SIGTERM', onTerm);
         process.off('SIGINT', onInt);
@@ -75,38 +103,60 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     const onInt = (): void => {
       shutdown('SIGINT', 0);
     };
-    const onHup = (): void => {
-      serially(async () => {
-        let next: Config;
-        try {
-          next = await load();
-        } catch (err) {
-          log.error({ err }, 'reload refused: the new config is invalid; keeping the running one');
-          return;
-        }
-        log.info('reloading');
-        await gateway.stop();
-        gateway = build(next);
-        try {
-          await gateway.start();
-        } catch (err) {
-          // A valid config can still fail to start (its state.dir unwritable or in use): go back to the one
-          // that ran, rather than leave a process with no gateway (it would exit with Node's status 13).
-          log.error({ err }, 'reload failed: the new config cannot start; back to the running one');
-          await gateway.stop();
-          gateway = build(running);
+    // SIGHUP and POST /api/v1/reload; resolves with the new gateway, rejects with why the running one stays.
+    reload = () =>
+      new Promise<Gateway>((resolveReload, rejectReload) => {
+        const refuse = (err: unknown): void => {
+          rejectReload(err instanceof Error ? err : new Error(String(err)));
+        };
+        serially(async () => {
+          let next: Config;
           try {
-            await gateway.start();
-          } catch (again) {
-            fatal?.(again);
+            next = await load();
+          } catch (err) {
+            log.error({ err }, 'reload refused: the new config is invalid; keeping the running one');
+            refuse(err);
             return;
           }
-          log.info('running');
-          return;
-        }
-        running = next;
-        log.info('reloaded');
+          log.info('reloading');
+          await gateway.stop();
+          gateway = build(next);
+          api?.setGateway(gateway);
+          try {
+            await gateway.start();
+          } catch (err) {
+            refuse(err);
+            // A valid config can still fail to start (its state.dir unwritable or in use): go back to the one
+            // that ran, rather than leave a process with no gateway (it would exit with Node's status 13).
+            log.error({ err }, 'reload failed: the new config cannot start; back to the running one');
+            await gateway.stop();
+            gateway = build(running);
+            api?.setGateway(gateway);
+            try {
+              await gateway.start();
+            } catch (again) {
+              fatal?.(again);
+              return;
+            }
+            log.info('running');
+            return;
+          }
+          const apiChanged = !sameApi(running.api, next.api);
+          running = next;
+          log.info('reloaded');
+          resolveReload(gateway);
+          // After the reply to POST /reload has gone out: close() waits for requests in flight.
+          if (apiChanged || api === undefined) {
+            serially(async () => {
+              await api?.close();
+              api = await startApi(running.api, gateway);
+            });
+          }
+        });
       });
+    const onHup = (): void => {
+      // reload() logs why it was refused.
+      reload().catch(() => undefined);
     };
     fatal = (err) => {
       log.error({ err }, 'fatal');
@@ -116,4 +166,10 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     process.on('SIGINT', onInt);
     process.on('SIGHUP', onHup);
   });
+}
+
+/** Whether two api sections listen alike (tokens compared without revealing them). */
+function sameApi(a: ApiConfig, b: ApiConfig): boolean {
+  const sameToken = a.token === undefined ? b.token === undefined : a.token.equals(b.token);
+  return a.bind === b.bind && a.port === b.port && sameToken;
 }
