@@ -170,12 +170,12 @@ export const apiSchema = z
       .int()
       .min(0)
       .max(65535)
-      .default(7780)
-      .describe('API port; 0 picks a free one. Default: 7780.'),
+      .default(8080)
+      .describe('API port; 0 picks a free one. Default: 8080.'),
     token: secretSchema
       .optional()
       .describe(
-        'Bearer token for changes and for non-loopback binds, e.g. ${SLUICE_API_TOKEN}. Default: none.',
+        'Bearer token every API request must carry (except /healthz); required for a non-loopback bind. E.g. ${SLUICE_API_TOKEN}. Default: none.',
       ),
   })
   .describe('The local REST API and dashboard.');

@@ -73,6 +73,7 @@ pipelines:
     to: [file]
 sinks:
   file: { type: file, path: ${out} }
+api: { port: 0 }
 `,
   );
   const logs: string[] = [];

@@ -113,10 +113,10 @@ describe('malformed requests', () => {
   });
 
   test('refuses a request addressed to another host name (DNS rebinding) on a loopback bind', async () => {
-    const res = await raw('/api/v1/status', { ...bearer(TOKEN), host: 'evil.example:7780' });
+    const res = await raw('/api/v1/status', { ...bearer(TOKEN), host: 'evil.example:8080' });
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body)).toEqual(expect.objectContaining({ error: 'SLUICE_API_FORBIDDEN' }));
-    expect((await raw('/api/v1/status', { ...bearer(TOKEN), host: 'localhost:7780' })).status).toBe(200);
+    expect((await raw('/api/v1/status', { ...bearer(TOKEN), host: 'localhost:8080' })).status).toBe(200);
   });
 });
 

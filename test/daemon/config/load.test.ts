@@ -70,7 +70,7 @@ describe('a valid config', () => {
       path: './out/climate.jsonl',
       rotate: { maxBytes: 64 * 1024 * 1024, keep: 5 },
     });
-    expect(config.api).toEqual({ bind: '127.0.0.1', port: 7780 });
+    expect(config.api).toEqual({ bind: '127.0.0.1', port: 8080 });
     expect(Object.isFrozen(config.pipelines)).toBe(true);
   });
 
