@@ -1,6 +1,7 @@
 // The count/avg/max-of-temp aggregates the window scenarios compute, three ways: a Sluice Aggregator over temps,
 // the AggregateSet of operators/aggregates adapted to an Aggregator over records, and the hand-rolled state.
 import type { Aggregator } from '../../operators/index.js';
+import { setAggregator, type ColumnarAggregator } from '../../operators/aggregates/set-aggregator.js';
 import {
   compileAggregateSet,
   type AggregateInput,
@@ -45,15 +46,16 @@ export const countAvgMax: Aggregator<number, CountSumMax, CountAvgMax> = {
 /** The same outputs as a pipeline's `aggregate:` block compiles them. */
 export const COUNT_AVG_MAX_SPEC = { n: 'count()', temp_avg: 'avg(temp)', temp_max: 'max(temp)' } as const;
 
-/** An AggregateSet is an Aggregator but for the timestamp `add` takes: processing-time windows pass 0. */
-export function aggregateSetAggregator(): Aggregator<AggregateInput, AggregateSetState, AggregateResult> {
-  const set = compileAggregateSet(COUNT_AVG_MAX_SPEC);
-  return {
-    init: () => set.init(),
-    add: (p, record) => set.add(p, record, 0),
-    merge: (a, b) => set.merge(a, b),
-    result: (p) => set.result(p),
-    toJSON: (p) => set.toJSON(p),
-    fromJSON: (j) => set.fromJSON(j),
-  };
+/** The set as a window Aggregator over records (processing-time windows pass timestamp 0), as a pipeline's
+ * `aggregate:` block compiles it: with its column form, so windows keep partials in typed arrays. */
+export function aggregateSetAggregator(): ColumnarAggregator<
+  AggregateInput,
+  AggregateSetState,
+  AggregateResult
+> {
+  return setAggregator<AggregateInput>(
+    compileAggregateSet(COUNT_AVG_MAX_SPEC),
+    (record) => record,
+    () => 0,
+  );
 }

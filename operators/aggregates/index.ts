@@ -22,6 +22,8 @@ export {
   type AggregateSet,
   type AggregateSetOptions,
   type AggregateSetState,
+  type NumericColumns,
 } from './aggregate-set.js';
 export { toFiniteNumber } from './field-value.js';
+export { setAggregator, type AggregatorColumns, type ColumnarAggregator } from './set-aggregator.js';
 export { SlidingAggregator } from './sliding.js';

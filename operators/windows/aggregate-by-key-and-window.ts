@@ -9,6 +9,8 @@ import type { DStream, OperatorState } from '../dstream.js';
 import { EngineError } from '../engine-error.js';
 import { KeyMap } from '../keys.js';
 import { checkWindow, gcd } from './window-checks.js';
+import type { ColumnarAggregator } from '../aggregates/set-aggregator.js';
+import { columnarAggregateByKeyAndWindow } from './columnar-window.js';
 
 interface KeyWindow<P> {
   /** Pane end times, oldest first, from index head on. */
@@ -32,6 +34,11 @@ export function aggregateByKeyAndWindow<K, V, P, R>(
   checkWindow(parent, 'aggregateByKeyAndWindow', windowMs, slideMs);
   const tumbling = windowMs === slideMs;
   const paneMs = gcd(windowMs, slideMs);
+  // An aggregator offering a column form (an AggregateSet without quantiles) gets the typed-array path.
+  const columns = (agg as ColumnarAggregator<V, P, R>).columns;
+  if (columns !== undefined) {
+    return columnarAggregateByKeyAndWindow(parent, columns, windowMs, slideMs, paneMs);
+  }
   const mergeable: Mergeable<P> = {
     init: () => agg.init(),
     merge: (a, b) => agg.merge(a, b),

@@ -1,0 +1,64 @@
+// An AggregateSet as a window Aggregator over any record type, carrying the set's column form (when it has one)
+// so aggregateByKeyAndWindow can keep every key's partials side by side in typed arrays.
+import type { Aggregator } from '../aggregator.js';
+import type {
+  AggregateInput,
+  AggregateResult,
+  AggregateSet,
+  AggregateSetState,
+  NumericColumns,
+} from './aggregate-set.js';
+
+/** An aggregate over items `T` whose partial is `width` numbers; see NumericColumns for the contract. */
+export interface AggregatorColumns<T, R> {
+  readonly width: number;
+  readonly empty: readonly number[];
+  readonly add: (cells: Float64Array, o: number, item: T) => void;
+  readonly merge: (
+    out: Float64Array,
+    oo: number,
+    a: Float64Array,
+    oa: number,
+    b: Float64Array,
+    ob: number,
+  ) => void;
+  readonly result: (cells: Float64Array, o: number) => R;
+}
+
+/** An Aggregator that may also offer its column form. It must compute exactly what the Aggregator computes:
+ * windows use whichever they prefer. */
+export type ColumnarAggregator<T, P, R> = Aggregator<T, P, R> & {
+  readonly columns?: AggregatorColumns<T, R> | undefined;
+};
+
+/**
+ * The set folding items `T`: `input` gives an item's fields, `ts` its event time in milliseconds (processing-time
+ * windows may pass a constant). The result has `columns` when the set has (no quantile outputs).
+ */
+export function setAggregator<T>(
+  set: AggregateSet,
+  input: (item: T) => AggregateInput,
+  ts: (item: T) => number,
+): ColumnarAggregator<T, AggregateSetState, AggregateResult> {
+  const c: NumericColumns<AggregateInput, AggregateResult> | undefined = set.columns;
+  return {
+    init: () => set.init(),
+    add: (p, item) => set.add(p, input(item), ts(item)),
+    merge: (a, b) => set.merge(a, b),
+    result: (p) => set.result(p),
+    toJSON: (p) => set.toJSON(p),
+    fromJSON: (j) => set.fromJSON(j),
+    columns:
+      c === undefined
+        ? undefined
+        : {
+            width: c.width,
+            empty: c.empty,
+            add: (cells, o, item) => {
+              c.add(cells, o, input(item), ts(item));
+            },
+            merge: c.merge,
+            result: c.result,
+          },
+  };
+}
