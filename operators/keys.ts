@@ -54,14 +54,18 @@ export class KeyMap<K, V> {
   /** Returns the value under key, creating it with make() when absent. */
   getOrCreate(key: K, make: () => V): V {
     const id = this.remember(key);
-    if (this.map.has(id)) return this.map.get(id) as V;
+    const map = this.map;
+    const current = map.get(id);
+    if (current !== undefined || map.has(id)) return current as V;
     const value = make();
-    this.map.set(id, value);
+    map.set(id, value);
     return value;
   }
   /** Calls f for every entry, in insertion order, without allocating a pair per entry. */
   forEach(f: (value: V, key: K) => void): void {
-    for (const [id, v] of this.map) f(v, this.original(id));
+    this.map.forEach((v, id) => {
+      f(v, this.original(id));
+    });
   }
   *entries(): IterableIterator<[K, V]> {
     for (const [id, v] of this.map) yield [this.original(id), v];
@@ -104,8 +108,12 @@ export class KeyMap<K, V> {
 /** Groups pair values by key, keeping first-seen key order and arrival order of values. */
 export function groupByKey<K, V>(pairs: Iterable<readonly [K, V]>): KeyMap<K, V[]> {
   const groups = new KeyMap<K, V[]>();
-  for (const [k, v] of pairs) groups.getOrCreate(k, () => []).push(v);
+  for (const [k, v] of pairs) groups.getOrCreate(k, newList as () => V[]).push(v);
   return groups;
+}
+
+function newList(): unknown[] {
+  return [];
 }
 
 /** Reduces pair values by key with f, keeping first-seen key order. */
