@@ -180,7 +180,9 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
       const forwarder = new Forwarder(id, sink, activeStore, supervisor, log);
       sinkParts.set(id, { sink, supervisor, forwarder });
       forwarder.start();
-      await supervisor.start();
+      // Not awaited: a sink or broker that does not answer must not hold up the gateway (its first attempt can
+      // take the whole connect timeout); status shows it connecting.
+      void supervisor.start();
     }
     driver.onCommit((sinks) => {
       for (const id of sinks) sinkParts.get(id)?.forwarder.wake();
@@ -199,7 +201,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
         emit({ type: 'receiver', id, status: s });
       });
       receiverParts.set(id, { receiver, supervisor });
-      await supervisor.start();
+      void supervisor.start();
     }
     return recovery;
   };
@@ -207,15 +209,18 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   const stop = async (): Promise<void> => {
     setPhase('stopping');
     for (const { receiver, supervisor } of receiverParts.values()) {
-      await supervisor.stop();
+      // Stop retrying first (synchronously), then close, which also ends a connect attempt in progress.
+      const stopped = supervisor.stop();
       await receiver.close();
+      await stopped;
     }
     await intake?.close();
     await driver?.stop();
     for (const { sink, supervisor, forwarder } of sinkParts.values()) {
       await forwarder.stop();
-      await supervisor.stop();
+      const stopped = supervisor.stop();
       await sink.close();
+      await stopped;
     }
     await store?.close();
     setPhase('stopped');
@@ -302,6 +307,7 @@ function builderFor(id: string, rc: ReceiverConfig) {
     receiver: id,
     format: rc.format,
     ...(rc.columns === undefined ? {} : { columns: rc.columns }),
+    ...('header' in rc ? { header: rc.header } : {}),
     ...(key === undefined ? {} : { key }),
     ...(rc.time === undefined ? {} : { time: rc.time }),
     timeFormat: rc.timeFormat,

@@ -186,8 +186,17 @@ export class Driver {
       while (ctx.nextBatchTime() <= cut.t) {
         const t = ctx.nextBatchTime();
         const outputs = await this.runEngine(t === cut.t ? records : []);
-        this.outputsToOps(t, outputs, ops);
-        for (const sink of outputs.keys()) touched.add(sink);
+        for (const [sink, entries] of outputs) {
+          const outbox = this.store.outbox(sink);
+          for (const [i, entry] of entries.entries()) {
+            // An entry still waiting is the one committed before the crash: keep it. The replay gives the same
+            // one unless the pipeline changed incompatibly meanwhile, and then the committed one must not be lost.
+            const key = outboxKey(t, i);
+            if ((await outbox.get(key)) === undefined)
+              ops.push({ type: 'put', sublevel: outbox, key, value: entry });
+          }
+          touched.add(sink);
+        }
       }
       report.replayedBatches++;
       report.replayedRecords += records.length;

@@ -88,13 +88,20 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     const shutdown = (signal: string, code: number): void => {
       serially(async () => {
         log.info({ signal }, 'stopping');
-        await api?.close();
-        await gateway.stop();
-        process.off('SIGTERM', onTerm);
-        process.off('SIGINT', onInt);
-        process.off('SIGHUP', onHup);
-        log.info('stopped');
-        resolve(code);
+        let exitCode = code;
+        try {
+          await api?.close();
+          await gateway.stop();
+          log.info('stopped');
+        } catch (err) {
+          log.error({ err }, 'stopping failed');
+          exitCode = 1;
+        } finally {
+          process.off('SIGTERM', onTerm);
+          process.off('SIGINT', onInt);
+          process.off('SIGHUP', onHup);
+          resolve(exitCode);
+        }
       });
     };
     const onTerm = (): void => {
