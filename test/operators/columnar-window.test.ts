@@ -132,10 +132,14 @@ describe('aggregateByKeyAndWindow over an AggregateSet (columnar path)', () => {
   });
 
   test('matches the generic path when thousands of keys come and go (slots are recycled)', async () => {
-    // Each batch has 1500 keys, a third of them new: tumbling windows drop absent keys' slots once they
-    // outnumber present ones; sliding windows free a slot when its key leaves.
+    // Batches of 3000 keys (a third of them new) between batches of 7: tumbling windows drop absent keys'
+    // slots once they outnumber present ones; sliding windows free a slot when its key leaves.
     const input = Array.from({ length: 12 }, (_, b) =>
-      Array.from({ length: 1500 }, (_, i): Rec => ({ key: `k${b * 500 + i}`, v: (i % 37) / 10, ts: b })),
+      Array.from({ length: b % 3 === 0 ? 3000 : 7 }, (_, i): Rec => ({
+        key: `k${b * 1000 + i}`,
+        v: (i % 37) / 10,
+        ts: b,
+      })),
     );
     for (const [w, s] of [
       [1, 1],
