@@ -30,8 +30,10 @@ export function fullGc(): void {
   resolved.collect();
 }
 
-/** V8 heap in use after a full collection, in bytes. */
+/** Memory in use after a full collection, in bytes: the V8 heap plus ArrayBuffer backing stores, which live
+ * outside it (typed-array state such as the columnar windows' would otherwise count as nothing). */
 export function settledHeapUsed(): number {
   fullGc();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
 }

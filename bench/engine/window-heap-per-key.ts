@@ -80,6 +80,11 @@ export async function windowHeapPerKey(
   const temps = everyKeyOnce(tumblingKeys, (_, i) => temp(i));
   const records = everyKeyOnce(tumblingKeys, (key, i): AggregateInput => ({ key, temp: temp(i), hum: 40 }));
   const slidingTemps = everyKeyOnce(slidingKeys, (_, i) => temp(i));
+  const slidingRecords = everyKeyOnce(slidingKeys, (key, i): AggregateInput => ({
+    key,
+    temp: temp(i),
+    hum: 40,
+  }));
 
   const handRolledTumbling: Build = (keep) => {
     const window = new Map<string, CountSumMax>();
@@ -136,9 +141,16 @@ export async function windowHeapPerKey(
     slidingKeys,
     repeats,
   );
+  const slidingSet = await bytesPerKey(
+    sluiceWindowState(slidingRecords, aggregateSetAggregator(), SLIDING_WINDOW_MS, BATCH_MS, SLIDING_BATCHES),
+    slidingKeys,
+    repeats,
+  );
+  const slidingLabel = `heap sliding 60/1 s state, ${slidingKeys / 1000}k keys`;
   return [
     heapRow(`heap ${tumblingLabel}, Aggregator`, agg, hand, MAX_BYTES_PER_KEY),
     heapRow(`heap ${tumblingLabel}, AggregateSet`, set, hand, MAX_BYTES_PER_KEY),
-    heapRow(`heap sliding 60/1 s state, ${slidingKeys / 1000}k keys, Aggregator`, sliding, handSliding),
+    heapRow(`${slidingLabel}, Aggregator`, sliding, handSliding),
+    heapRow(`${slidingLabel}, AggregateSet`, slidingSet, handSliding),
   ];
 }
