@@ -2,6 +2,7 @@
 // config time, and a lazy loader for its implementation, so a gateway without Kafka never loads kafkajs.
 import type { z } from 'zod';
 import { mqttReceiverConfigSchema } from './receivers/mqtt/config.js';
+import { serialReceiverConfigSchema } from './receivers/serial/config.js';
 import { simulatorReceiverConfigSchema } from './receivers/simulator/config.js';
 import { fileSinkConfigSchema } from './sinks/file/config.js';
 
@@ -29,6 +30,13 @@ export const receivers = [
     summary: 'Subscribes to an MQTT broker (MQTT.js 5); QoS 1/2 acknowledged after the write-ahead log.',
     configSchema: mqttReceiverConfigSchema,
     load: () => import('./receivers/mqtt/index.js'),
+  },
+  {
+    type: 'serial',
+    summary:
+      'Reads a serial port (lines, CSV, key=value, NMEA 0183) or polls Modbus RTU devices; reopens it after an unplug.',
+    configSchema: serialReceiverConfigSchema,
+    load: () => import('./receivers/serial/index.js'),
   },
   {
     type: 'simulator',

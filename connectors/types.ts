@@ -27,6 +27,9 @@ export interface RawMessage {
    * it when it already holds that message (same sourceId, topic and payload): a crash between the write-ahead
    * log and the acknowledgement must not count a reading twice. */
   redelivered?: boolean;
+  /** The transport could not make a message of these bytes (serial garbage, an overlong or truncated frame, a
+   * Modbus timeout): the intake keeps the payload as a dead letter with this reason instead of decoding it. */
+  error?: string;
 }
 
 /** What the daemon gives a receiver. */

@@ -305,7 +305,8 @@ function builderFor(id: string, rc: ReceiverConfig) {
   }
   return recordBuilder({
     receiver: id,
-    format: rc.format,
+    // A serial receiver's schema fills its format from its profile (or json): never undefined once parsed.
+    format: rc.format ?? 'json',
     ...(rc.columns === undefined ? {} : { columns: rc.columns }),
     ...('header' in rc ? { header: rc.header } : {}),
     ...(key === undefined ? {} : { key }),

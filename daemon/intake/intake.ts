@@ -130,6 +130,7 @@ export class Intake {
       }
       if (fingerprint !== undefined) filter.stage(fingerprint);
       const built = build(message);
+      if (built.ok && built.record === null) continue; // no record and no error: a CSV header line
       if (built.ok) {
         const seq = this.nextSeq++;
         this.buffer.push({ type: 'put', sublevel: this.store.wal, key: seqKey(seq), value: built.record });
