@@ -63,9 +63,10 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
   const fillEmpty = (a: Float64Array, o: number): void => {
     for (let j = 0; j < W; j++) a[o + j] = empty[j] as number;
   };
+  // Grows by half (not double): the slot arrays are most of the state, so overshoot is memory.
   const grow = (need: number): void => {
     if (need <= cap) return;
-    const next = Math.max(need, cap * 2, 64);
+    const next = Math.max(need, Math.ceil(cap * 1.5), 64);
     const widen = <A extends Float64Array | Int32Array | Uint8Array>(
       a: A,
       make: (n: number) => A,
@@ -75,16 +76,19 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
       b.set(a);
       return b;
     };
+    // A tumbling window needs the open pane only.
+    const sliding = tumbling ? 0 : 1;
     cur = widen(cur, (n) => new Float64Array(n), W);
-    ring = widen(ring, (n) => new Float64Array(n), RING * W);
-    backMerged = widen(backMerged, (n) => new Float64Array(n), W);
-    frontEnd = widen(frontEnd, (n) => new Int32Array(n), 1);
-    firstBack = widen(firstBack, (n) => new Int32Array(n), 1);
-    lastData = widen(lastData, (n) => new Int32Array(n), 1);
     inCur = widen(inCur, (n) => new Uint8Array(n), 1);
-    inLive = widen(inLive, (n) => new Uint8Array(n), 1);
+    ring = widen(ring, (n) => new Float64Array(n), RING * W);
+    backMerged = widen(backMerged, (n) => new Float64Array(n), sliding * W);
+    frontEnd = widen(frontEnd, (n) => new Int32Array(n), sliding);
+    firstBack = widen(firstBack, (n) => new Int32Array(n), sliding);
+    lastData = widen(lastData, (n) => new Int32Array(n), sliding);
+    inLive = widen(inLive, (n) => new Uint8Array(n), sliding);
     for (let s = cap; s < next; s++) {
       fillEmpty(cur, s * W);
+      if (tumbling) continue;
       fillEmpty(backMerged, s * W);
       for (let r = 0; r < RING; r++) fillEmpty(ring, (s * RING + r) * W);
       frontEnd[s] = firstBack[s] = lastData[s] = -1;
