@@ -8,6 +8,7 @@ interface Benchmark {
 /** Every benchmark, in the order `npm run bench` runs them; each loads only when selected. */
 const BENCHMARKS: Readonly<Record<string, () => Promise<Benchmark>>> = {
   engine: () => import('./engine.js'),
+  mqtt: () => import('./mqtt.js'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {
