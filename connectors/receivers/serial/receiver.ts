@@ -113,6 +113,11 @@ export class SerialReceiver implements Receiver {
     return this.#conn?.port;
   }
 
+  /** Bytes read and held by the framer: a frame not complete yet. */
+  get bufferedBytes(): number {
+    return this.#framer.bufferedBytes;
+  }
+
   /** True while a deliver() is pending and the port is paused. */
   get delivering(): boolean {
     return this.#delivering;
