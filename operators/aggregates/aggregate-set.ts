@@ -189,13 +189,15 @@ export function compileAggregateSet(
       (kernels[g] as Kernel).merge(out, oo + at, a, oa + at, b, ob + at);
     }
   };
-  const numericResult = (nums: ReadonlyCells, o: number): AggregateResult => {
-    const out = { ...template };
-    for (let i = 0; i < outNames.length; i++) {
-      out[outNames[i] as string] = (outKernels[i] as Kernel).result(nums, o + (outOffsets[i] as number));
-    }
-    return out;
-  };
+  const numericResult =
+    resultLiteral(names, outNames, outKernels, outOffsets) ??
+    ((nums: ReadonlyCells, o: number): AggregateResult => {
+      const out = { ...template };
+      for (let i = 0; i < outNames.length; i++) {
+        out[outNames[i] as string] = (outKernels[i] as Kernel).result(nums, o + (outOffsets[i] as number));
+      }
+      return out;
+    });
 
   return {
     kind: 'set',
@@ -282,4 +284,36 @@ export function compileAggregateSet(
       return opaqueState({ nums, sketches });
     },
   };
+}
+
+type ResultOf = (nums: ReadonlyCells, o: number) => AggregateResult;
+
+/**
+ * A function returning one object literal with every output name in spec order (quantiles null, filled in
+ * afterwards), each numeric value read by its kernel: results are built as fast as a hand-written literal and
+ * share one shape. Names enter the code only as JSON string literals. Undefined when code cannot be
+ * generated (--disallow-code-generation-from-strings) or a name is "__proto__" (a literal would set the
+ * prototype); the caller then fills a cloned template.
+ */
+function resultLiteral(
+  names: readonly string[],
+  numeric: readonly string[],
+  kernels: readonly Kernel[],
+  offsets: readonly number[],
+): ResultOf | undefined {
+  if (names.includes('__proto__')) return undefined;
+  const fields = names.map((n) => {
+    const i = numeric.indexOf(n);
+    return `${JSON.stringify(n)}: ${i < 0 ? 'null' : `k[${i}].result(s, o + f[${i}])`}`;
+  });
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from JSON literals only, see above
+    const make = new Function('k', 'f', `return (s, o) => ({ ${fields.join(', ')} });`) as (
+      k: readonly Kernel[],
+      f: readonly number[],
+    ) => ResultOf;
+    return make(kernels, offsets);
+  } catch {
+    return undefined;
+  }
 }
