@@ -79,6 +79,17 @@ export const commands = {
       return Promise.resolve(0);
     },
   },
+  ports: {
+    summary: 'List serial ports with their USB vendor/product ids and /dev/serial/by-id paths (for `path:`).',
+    usage: 'sluice ports [--json]',
+    options: { json: { type: 'boolean', description: 'Print the ports as a JSON array.' } },
+    run: async (values, io) => {
+      const { formatPorts, listPorts } = await import('../../hardware/discovery/index.js');
+      const ports = await listPorts();
+      io.stdout(values.json === true ? `${JSON.stringify(ports, null, 2)}\n` : formatPorts(ports));
+      return 0;
+    },
+  },
 } as const satisfies Readonly<Record<string, CommandSpec>>;
 
 export type CommandName = keyof typeof commands;
