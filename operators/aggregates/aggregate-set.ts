@@ -9,6 +9,7 @@ import { describeValue, type Aggregate, type Json } from './aggregate.js';
 import { toFiniteNumber } from './field-value.js';
 import { KERNELS, type Cells, type Kernel, type ReadonlyCells } from './kernels.js';
 import { kernelFromJSON, kernelToJSON, packedDoubles } from './numeric.js';
+import { resultLiteral, unrolledKernels } from './unrolled.js';
 import {
   checkRelativeAccuracy,
   sketchAdd,
@@ -169,26 +170,24 @@ export function compileAggregateSet(
   const readFields = (record: AggregateInput): void => {
     for (let f = 0; f < fieldCount; f++) values[f] = toFiniteNumber(record[fields[f] as string]);
   };
-  const addNumeric = (nums: Cells, o: number, ts: number): void => {
-    for (let g = 0; g < kernels.length; g++) {
-      const field = groupFields[g] as number;
-      const v = field < 0 ? 0 : (values[field] as number);
-      if (!Number.isNaN(v)) (kernels[g] as Kernel).add(nums, o + (offsets[g] as number), v, ts);
-    }
-  };
-  const mergeNumeric = (
-    out: Cells,
-    oo: number,
-    a: ReadonlyCells,
-    oa: number,
-    b: ReadonlyCells,
-    ob: number,
-  ): void => {
-    for (let g = 0; g < kernels.length; g++) {
-      const at = offsets[g] as number;
-      (kernels[g] as Kernel).merge(out, oo + at, a, oa + at, b, ob + at);
-    }
-  };
+  const unrolled = unrolledKernels(kernels, offsets, groupFields, values);
+  const addNumeric =
+    unrolled?.add ??
+    ((nums: Cells, o: number, ts: number): void => {
+      for (let g = 0; g < kernels.length; g++) {
+        const field = groupFields[g] as number;
+        const v = field < 0 ? 0 : (values[field] as number);
+        if (!Number.isNaN(v)) (kernels[g] as Kernel).add(nums, o + (offsets[g] as number), v, ts);
+      }
+    });
+  const mergeNumeric =
+    unrolled?.merge ??
+    ((out: Cells, oo: number, a: ReadonlyCells, oa: number, b: ReadonlyCells, ob: number): void => {
+      for (let g = 0; g < kernels.length; g++) {
+        const at = offsets[g] as number;
+        (kernels[g] as Kernel).merge(out, oo + at, a, oa + at, b, ob + at);
+      }
+    });
   const numericResult =
     resultLiteral(names, outNames, outKernels, outOffsets) ??
     ((nums: ReadonlyCells, o: number): AggregateResult => {
@@ -284,36 +283,4 @@ export function compileAggregateSet(
       return opaqueState({ nums, sketches });
     },
   };
-}
-
-type ResultOf = (nums: ReadonlyCells, o: number) => AggregateResult;
-
-/**
- * A function returning one object literal with every output name in spec order (quantiles null, filled in
- * afterwards), each numeric value read by its kernel: results are built as fast as a hand-written literal and
- * share one shape. Names enter the code only as JSON string literals. Undefined when code cannot be
- * generated (--disallow-code-generation-from-strings) or a name is "__proto__" (a literal would set the
- * prototype); the caller then fills a cloned template.
- */
-function resultLiteral(
-  names: readonly string[],
-  numeric: readonly string[],
-  kernels: readonly Kernel[],
-  offsets: readonly number[],
-): ResultOf | undefined {
-  if (names.includes('__proto__')) return undefined;
-  const fields = names.map((n) => {
-    const i = numeric.indexOf(n);
-    return `${JSON.stringify(n)}: ${i < 0 ? 'null' : `k[${i}].result(s, o + f[${i}])`}`;
-  });
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from JSON literals only, see above
-    const make = new Function('k', 'f', `return (s, o) => ({ ${fields.join(', ')} });`) as (
-      k: readonly Kernel[],
-      f: readonly number[],
-    ) => ResultOf;
-    return make(kernels, offsets);
-  } catch {
-    return undefined;
-  }
 }
