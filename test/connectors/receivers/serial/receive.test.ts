@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { SerialPort } from 'serialport';
 import { SerialReceiver } from '../../../../connectors/receivers/serial/receiver.js';
 import { startPtyPair, type PtyPair } from '../../../support/pty-pair.js';
+import { waitFor } from '../../../support/wait.js';
 import { closeDevice, DecodingHost, nmea, openDevice, send, serialConfig } from './serial-host.js';
 
 let pty: PtyPair;
@@ -121,5 +122,36 @@ describe('a NMEA GPS (profile nmea-gps)', () => {
     expect(host.records[0]?.fields.lat).toBeCloseTo(48.1173, 4);
     expect(host.dead[0]?.reason).toMatch(/checksum/i);
     expect(host.dead[1]?.payload).toEqual(Buffer.from([0x00, 0x13, 0x37]));
+  });
+});
+
+describe('backpressure', () => {
+  test('pauses the port while the intake holds a delivery, then delivers what waited, in order', async () => {
+    const host = await open({ format: 'text' });
+    host.mode = 'block';
+    await send(dev(), 'a\n');
+    await host.waitFor('a delivery pending', () => host.pending === 1);
+    expect(receiver?.delivering).toBe(true);
+    expect(receiver?.port?.isPaused()).toBe(true);
+    // Held in the kernel's buffer (and serialport's) while paused: no second delivery starts.
+    await send(dev(), 'b\nc\n');
+    expect(host.calls).toBe(1);
+    host.release();
+    await host.waitForMessages(3);
+    expect(host.payloads()).toEqual(['a', 'b', 'c']);
+    expect(host.maxPending).toBe(1);
+    await waitFor('the port resumed', () => (receiver?.port?.isPaused() === false ? true : undefined));
+  });
+
+  test('keeps frames the intake refused and delivers them first after the reconnect', async () => {
+    const host = await open({ format: 'text' });
+    host.mode = 'reject';
+    await send(dev(), 'kept\n');
+    await host.waitFor('the refusal reported', () => host.disconnects.length === 1);
+    expect(host.disconnects[0]?.message).toMatch(/intake refused/);
+    host.mode = 'accept';
+    await receiver?.connect();
+    await host.waitForMessages(1);
+    expect(host.payloads()).toEqual(['kept']);
   });
 });
