@@ -80,6 +80,8 @@ class Connection {
   live = true;
   silenceTimer: NodeJS.Timeout | undefined;
   tickTimer: NodeJS.Timeout | undefined;
+  /** Set once release began: resolves when the port is closed. Awaited by the next connect(). */
+  released: Promise<void> | undefined;
   constructor(readonly port: SerialPort) {}
 }
 
@@ -349,8 +351,16 @@ export class SerialReceiver implements Receiver {
     this.#host.disconnected(err);
   }
 
-  /** Stops everything on a connection and closes its port; resolves once the port is closed. */
-  async #release(conn: Connection): Promise<void> {
+  /**
+   * Stops everything on a connection and closes its port; resolves once the port is closed. Idempotent: a second
+   * call waits for the first close (a port that is closing already reports isOpen false).
+   */
+  #release(conn: Connection): Promise<void> {
+    conn.released ??= this.#releaseOnce(conn);
+    return conn.released;
+  }
+
+  async #releaseOnce(conn: Connection): Promise<void> {
     conn.live = false;
     clearTimeout(conn.silenceTimer);
     clearTimeout(conn.tickTimer);
