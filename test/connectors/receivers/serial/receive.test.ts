@@ -155,3 +155,25 @@ describe('backpressure', () => {
     expect(host.payloads()).toEqual(['kept']);
   });
 });
+
+describe('random bytes', () => {
+  test('never stop the receiver: everything is counted, and the next good line arrives', async () => {
+    const host = await open({ format: 'json', framing: { type: 'line', maxLength: 256 } });
+    let seed = 42;
+    const random = Buffer.alloc(16_384);
+    for (let i = 0; i < random.length; i++) {
+      seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
+      random[i] = seed >>> 16;
+    }
+    await send(dev(), random);
+    await send(dev(), '\n{"after":"noise"}\n');
+    await host.waitFor('the good line', () => host.records.some((r) => r.fields.after === 'noise'));
+    expect(host.dead.length).toBeGreaterThan(0);
+    // Every byte is accounted for: in a record, in a dead letter, or a line ending.
+    const sent = Buffer.concat([random, Buffer.from('\n{"after":"noise"}\n')]);
+    const endings = sent.filter((b) => b === 0x0a || b === 0x0d).length;
+    const framed = host.messages.reduce((n, m) => n + m.payload.length, 0);
+    expect(framed + endings).toBe(sent.length);
+    expect(host.disconnects).toEqual([]);
+  });
+});
