@@ -4,11 +4,9 @@
 import type { OutboxEntry } from '../../connectors/types.js';
 import {
   compileAggregateSet,
+  setAggregator,
   type AggregateResult,
-  type AggregateSet,
-  type AggregateSetState,
 } from '../../operators/aggregates/index.js';
-import type { Aggregator } from '../../operators/aggregator.js';
 import { compileFilter, compileKey, evaluateFilter, evaluateKey } from '../../operators/expressions/index.js';
 import { StreamingContext, type Clock, type DStream } from '../../operators/index.js';
 import type { Config } from '../config/schema.js';
@@ -83,7 +81,12 @@ export function compilePipelines(config: Config, clock: Clock): CompiledGraph {
       }
       return [[key, record] as [string, IngestRecord]];
     });
-    const aggregator = recordAggregator(compileAggregateSet(pipeline.aggregate));
+    // Folds whole records, each at its event time; numeric sets get the columnar window (typed arrays).
+    const aggregator = setAggregator(
+      compileAggregateSet(pipeline.aggregate),
+      (r: IngestRecord) => r.fields,
+      (r: IngestRecord) => r.eventMs,
+    );
     const { length, slide, lateness, time } = pipeline.window;
     longestWindowMs = Math.max(longestWindowMs, length + lateness);
     const emit = (key: string, start: number, end: number, values: AggregateResult): void => {
@@ -138,18 +141,6 @@ export function compilePipelines(config: Config, clock: Clock): CompiledGraph {
       return taken;
     },
     longestWindowMs,
-  };
-}
-
-/** The pipeline's aggregate set folding whole records, each at its event time. */
-function recordAggregator(set: AggregateSet): Aggregator<IngestRecord, AggregateSetState, AggregateResult> {
-  return {
-    init: () => set.init(),
-    add: (p, r) => set.add(p, r.fields, r.eventMs),
-    merge: (a, b) => set.merge(a, b),
-    result: (p) => set.result(p),
-    toJSON: (p) => set.toJSON(p),
-    fromJSON: (j) => set.fromJSON(j),
   };
 }
 
