@@ -92,3 +92,18 @@ export const keyExpressionSchema = z
     }
   })
   .meta({ title: 'CEL expression (string)' });
+
+/** A payload field holding the record's event time (receivers' `time:`). */
+export const timeFieldSchema = z
+  .string()
+  .min(1)
+  .optional()
+  .describe('Payload field holding the event time (see timeFormat). Default: the arrival time.');
+
+/** How a receiver reads its `time:` field. */
+export const timeFormatSchema = z
+  .enum(['auto', 'epoch-ms', 'epoch-s', 'iso8601'])
+  .default('auto')
+  .describe(
+    'How to read the time field; auto takes numbers below 1e11 as epoch seconds, above as epoch ms, strings as ISO 8601. Default: auto.',
+  );

@@ -1,7 +1,11 @@
 // Config schema of the MQTT receiver (`type: mqtt` under `receivers`), written once: the TypeScript type, the
 // validation, the JSON Schema for editors and the reference docs all derive from it.
 import { z } from 'zod';
-import { keyExpressionSchema } from '../../../daemon/config/common-schemas.js';
+import {
+  keyExpressionSchema,
+  timeFieldSchema,
+  timeFormatSchema,
+} from '../../../daemon/config/common-schemas.js';
 import { secretSchema } from '../../../daemon/config/secret.js';
 import { durationSchema } from '../../../daemon/config/units.js';
 
@@ -112,17 +116,8 @@ export const mqttReceiverConfigSchema = z
     key: keyExpressionSchema
       .optional()
       .describe('CEL expression giving the record key, e.g. topicParts[1]. Default: the topic.'),
-    time: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Payload field holding the event time (see timeFormat). Default: the arrival time.'),
-    timeFormat: z
-      .enum(['auto', 'epoch-ms', 'epoch-s', 'iso8601'])
-      .default('auto')
-      .describe(
-        'How to read the time field; auto takes numbers below 1e11 as epoch seconds, above as epoch ms, strings as ISO 8601. Default: auto.',
-      ),
+    time: timeFieldSchema,
+    timeFormat: timeFormatSchema,
     clientId: z
       .string()
       .min(1)

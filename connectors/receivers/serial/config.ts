@@ -3,7 +3,11 @@
 // next to it override the profile's. The parsed value is resolved (a SerialReceiverConfig): every setting is
 // there, whatever its source.
 import { z } from 'zod';
-import { keyExpressionSchema } from '../../../daemon/config/common-schemas.js';
+import {
+  keyExpressionSchema,
+  timeFieldSchema,
+  timeFormatSchema,
+} from '../../../daemon/config/common-schemas.js';
 import { durationSchema } from '../../../daemon/config/units.js';
 import { planReads } from '../../../hardware/codecs/modbus/poll.js';
 import { framingSchema, type FramingConfig } from '../../../hardware/framing/config.js';
@@ -101,17 +105,8 @@ const serialInputSchema = z
     key: keyExpressionSchema
       .optional()
       .describe('CEL expression giving the record key, e.g. sensor (a field). Default: the receiver id.'),
-    time: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Payload field holding the event time (see timeFormat). Default: the arrival time.'),
-    timeFormat: z
-      .enum(['auto', 'epoch-ms', 'epoch-s', 'iso8601'])
-      .default('auto')
-      .describe(
-        'How to read the time field; auto takes numbers below 1e11 as epoch seconds, above as epoch ms, strings as ISO 8601. Default: auto.',
-      ),
+    time: timeFieldSchema,
+    timeFormat: timeFormatSchema,
     silence: durationSchema
       .optional()
       .describe(
