@@ -18,6 +18,7 @@ import { isLoopback } from '../config/cross-check.js';
 import type { ApiConfig } from '../config/schema.js';
 import { errorCatalog, isSluiceError, SluiceError, type SluiceErrorCode } from '../errors.js';
 import { sluiceVersion } from '../cli/version.js';
+import { DASHBOARD_PATHS, registerDashboard } from './dashboard.js';
 import { EventStream } from './events.js';
 import { createMetrics } from './metrics.js';
 import { registerRoutes } from './routes.js';
@@ -170,7 +171,9 @@ export async function createApiServer(options: ApiOptions): Promise<ApiServer> {
   const guardHost = isLoopback(config.bind);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.routeOptions.url === '/healthz') return;
-    if (expected !== undefined && !bearerMatches(request.headers.authorization, expected)) {
+    // The dashboard's static files carry no data: a browser must load them before it can ask for the token.
+    const open = DASHBOARD_PATHS.has(request.routeOptions.url ?? '');
+    if (!open && expected !== undefined && !bearerMatches(request.headers.authorization, expected)) {
       void reply
         .code(401)
         .header('www-authenticate', 'Bearer realm="sluice"')
@@ -213,6 +216,7 @@ export async function createApiServer(options: ApiOptions): Promise<ApiServer> {
       ...(token === undefined ? {} : { security: [{ bearer: [] }] }),
     },
   });
+  registerDashboard(app);
   registerRoutes(app, {
     gateway: () => gateway,
     reload: options.reload,
