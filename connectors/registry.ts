@@ -5,6 +5,7 @@ import { mqttReceiverConfigSchema } from './receivers/mqtt/config.js';
 import { serialReceiverConfigSchema } from './receivers/serial/config.js';
 import { simulatorReceiverConfigSchema } from './receivers/simulator/config.js';
 import { fileSinkConfigSchema } from './sinks/file/config.js';
+import { kafkaSinkConfigSchema } from './sinks/kafka/config.js';
 
 /**
  * One connector. `Module` is the type of its implementation module, inferred from `load`.
@@ -53,6 +54,12 @@ export const sinks = [
     summary: 'Appends JSON lines to a file, rotated by size.',
     configSchema: fileSinkConfigSchema,
     load: () => import('./sinks/file/index.js'),
+  },
+  {
+    type: 'kafka',
+    summary: 'Sends records to a Kafka topic (kafkajs, acks all): key, sluice-id header, JSON value.',
+    configSchema: kafkaSinkConfigSchema,
+    load: () => import('./sinks/kafka/index.js'),
   },
 ] as const satisfies readonly ConnectorEntry[];
 
