@@ -82,6 +82,15 @@ sinks:
   );
   const gateway = createGateway(await loadConfig(file), { log: pino({ level: 'silent' }) });
   await gateway.start();
+  // start() does not wait for brokers: be subscribed before the publisher starts, as the other consumers are.
+  await new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (gateway.status().receivers.climate?.state === 'connected') {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 5);
+  });
   process.stdout.write('ready\n');
   const timer = setInterval(() => {
     if ((gateway.status().receivers.climate?.records ?? 0) >= total) {
