@@ -6,6 +6,8 @@ import type { RawIssue } from './issues.js';
 import { apiSchema, batchSchema } from './schema.js';
 import { idListSchema } from './common-schemas.js';
 import { didYouMean } from './suggest.js';
+import { conditionNames } from '../../operators/alerts/index.js';
+import { declaredVariables } from '../../operators/expressions/index.js';
 import { durationSchema, formatDuration } from './units.js';
 
 export function crossCheck(input: unknown): RawIssue[] {
@@ -21,6 +23,11 @@ export function crossCheck(input: unknown): RawIssue[] {
     issues.push(...references([...base, 'from'], pipeline.from, receiverIds, 'receiver'));
     issues.push(...references([...base, 'to'], pipeline.to, sinkIds, 'sink'));
     issues.push(...batchMultiples([...base, 'window'], pipeline.window, batch?.interval));
+  }
+
+  const pipelines = isRecord(root.pipelines) ? root.pipelines : {};
+  for (const [id, alert] of Object.entries(isRecord(root.alerts) ? root.alerts : {})) {
+    if (isRecord(alert)) issues.push(...alertChecks(['alerts', id], alert, pipelines, receiverIds, sinkIds));
   }
 
   const api = parsed(apiSchema, root.api ?? {});
@@ -110,6 +117,58 @@ function references(
       got: id,
     });
   });
+  return issues;
+}
+
+/**
+ * An alert's `from` names a pipeline or a receiver, its `notify` names sinks, and for a pipeline its conditions
+ * read only the pipeline's output names (window results have no other fields): a typo there is a config error.
+ */
+function alertChecks(
+  path: readonly PropertyKey[],
+  alert: Record<string, unknown>,
+  pipelines: Record<string, unknown>,
+  receiverIds: readonly string[],
+  sinkIds: readonly string[],
+): RawIssue[] {
+  const issues = references([...path, 'notify'], alert.notify, sinkIds, 'sink');
+  const from = typeof alert.from === 'string' ? alert.from : undefined;
+  if (from === undefined) return issues;
+  const pipelineIds = Object.keys(pipelines);
+  if (!pipelineIds.includes(from) && !receiverIds.includes(from)) {
+    const known = [...pipelineIds, ...receiverIds];
+    const suggestion = didYouMean(from, known);
+    issues.push({
+      code: 'SLUICE_CONFIG_INVALID',
+      path: [...path, 'from'],
+      message: 'no pipeline or receiver with this id',
+      hint:
+        known.length === 0
+          ? 'define a pipeline under pipelines: or a receiver under receivers:'
+          : `${suggestion === undefined ? '' : `did you mean ${suggestion}? `}defined: ${known.join(', ')}`,
+      got: from,
+    });
+    return issues;
+  }
+  const pipeline = pipelines[from];
+  if (!isRecord(pipeline) || !isRecord(pipeline.aggregate)) return issues;
+  const names = Object.keys(pipeline.aggregate);
+  const inScope = new Set([...names, ...declaredVariables.map((v) => v.name)]);
+  for (const key of ['when', 'clear'] as const) {
+    const source = alert[key];
+    if (typeof source !== 'string') continue;
+    for (const { name, offset } of conditionNames(source)) {
+      if (inScope.has(name)) continue;
+      const suggestion = didYouMean(name, names);
+      issues.push({
+        code: 'SLUICE_EXPRESSION_INVALID',
+        path: [...path, key],
+        message: `pipeline ${from} has no value named ${name}`,
+        hint: `${suggestion === undefined ? '' : `did you mean ${suggestion}? `}its values: ${names.join(', ')}`,
+        expressionOffset: offset,
+      });
+    }
+  }
   return issues;
 }
 

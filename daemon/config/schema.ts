@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { receivers, sinks, type ConnectorEntry } from '../../connectors/registry.js';
 import { aggregateSchema } from './aggregates.js';
+import { alertSchema } from './alerts.js';
 import {
   fieldNameSchema,
   filterExpressionSchema,
@@ -203,6 +204,10 @@ export const configSchema = z
       .prefault({})
       .describe('Windowed aggregations, by id. Default: none.'),
     sinks: z.record(idSchema, sinkSchema).prefault({}).describe('Outputs, by id. Default: none.'),
+    alerts: z
+      .record(idSchema, alertSchema)
+      .prefault({})
+      .describe('Alert rules, by id: notifications to sinks when a condition holds. Default: none.'),
     api: apiSchema.prefault({}),
   })
   .describe('Sluice gateway configuration.');
@@ -214,3 +219,4 @@ export type SinkConfig = z.output<typeof sinkSchema>;
 export type PipelineConfig = z.output<typeof pipelineSchema>;
 export type WindowConfig = z.output<typeof windowSchema>;
 export type ApiConfig = z.output<typeof apiSchema>;
+export type { AlertConfig } from './alerts.js';

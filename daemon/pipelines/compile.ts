@@ -9,10 +9,12 @@ import {
 } from '../../operators/aggregates/index.js';
 import { compileFilter, compileKey, evaluateFilter, evaluateKey } from '../../operators/expressions/index.js';
 import { StreamingContext, type Clock, type DStream } from '../../operators/index.js';
+import type { AlertInput } from '../../operators/alerts/index.js';
 import type { Config } from '../config/schema.js';
 import { SluiceError } from '../errors.js';
 import type { IngestRecord } from '../intake/record.js';
 import { windowRecord } from './window-result.js';
+import { alertsRead, compileAlerts, type AlertSources } from './alerts.js';
 
 /** A record a pipeline could not use (its `where` or `key` failed on it, or it came too late). */
 export interface Rejected {
@@ -44,6 +46,7 @@ export function compilePipelines(config: Config, clock: Clock): CompiledGraph {
   let outputs = new Map<string, OutboxEntry[]>();
   let rejected: Rejected[] = [];
   let longestWindowMs = 0;
+  const alertSources: AlertSources = new Map();
 
   for (const [id, pipeline] of Object.entries(config.pipelines)) {
     const from = new Set(pipeline.from);
@@ -111,18 +114,38 @@ export function compilePipelines(config: Config, clock: Clock): CompiledGraph {
       windows.foreachBatch((items) => {
         for (const [key, w] of items) emit(key, w.start, w.end, w.value);
       });
+      if (alertsRead(config, id)) {
+        alertSources.set(
+          id,
+          windows.map(([key, w]): [string, AlertInput] => [key, { timeMs: w.end, values: w.value }]),
+        );
+      }
       windows.late().foreachBatch((items) => {
         for (const [, record] of items) reject(record, 'late: its window had already been emitted');
       });
     } else {
-      keyed
-        .aggregateByKeyAndWindow(aggregator, length, slide)
-        .named(`pipeline/${id}`)
-        .foreachBatch((items, t) => {
-          for (const [key, values] of items) emit(key, t - length, t, values);
-        });
+      const windows = keyed.aggregateByKeyAndWindow(aggregator, length, slide).named(`pipeline/${id}`);
+      windows.foreachBatch((items, t) => {
+        for (const [key, values] of items) emit(key, t - length, t, values);
+      });
+      if (alertsRead(config, id)) {
+        alertSources.set(
+          id,
+          windows.transform((items, t) =>
+            items.map(([key, values]): [string, AlertInput] => [key, { timeMs: t, values }]),
+          ),
+        );
+      }
     }
   }
+  // Alerts come after the pipelines: their notifications follow the window results of the same batch.
+  compileAlerts(config, input, alertSources, (sinks, entry) => {
+    for (const sink of sinks) {
+      let list = outputs.get(sink);
+      if (list === undefined) outputs.set(sink, (list = []));
+      list.push(entry);
+    }
+  });
   if (Object.keys(config.pipelines).length === 0) input.foreachBatch(() => undefined);
 
   return {

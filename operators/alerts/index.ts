@@ -1,6 +1,6 @@
 // Alert rules over keyed streams: conditions with `for`, hysteresis, repeats, and absence; pure and clock-free.
 export { alertRule, type AlertRuleOptions } from './alert-rule.js';
-export { compileCondition } from './rule.js';
+export { compileCondition, conditionNames, type ConditionName } from './rule.js';
 export type {
   AlertInput,
   AlertNotification,

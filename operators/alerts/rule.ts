@@ -6,6 +6,7 @@ import {
   type CompiledFilter,
   type CompileResult,
 } from '../expressions/index.js';
+import { celEnvironment } from '../expressions/environment.js';
 
 export type Severity = 'info' | 'warning' | 'critical';
 
@@ -91,4 +92,53 @@ export function compileCondition(source: string, origin: string): CompileResult<
       },
     },
   };
+}
+
+/** An identifier a condition reads as a variable, and where it starts in the source. */
+export interface ConditionName {
+  name: string;
+  offset: number;
+}
+
+const MACROS = new Set(['exists', 'all', 'exists_one', 'map', 'filter']);
+
+/**
+ * The variables a condition reads (not functions, fields selected with `.`, or a macro's bound variable), in
+ * source order: config checks them against the names a pipeline's window results have. Empty when the source
+ * does not parse (compileCondition reports that).
+ */
+export function conditionNames(source: string): ConditionName[] {
+  let ast: unknown;
+  try {
+    ast = (celEnvironment.parse(source) as unknown as { ast: unknown }).ast;
+  } catch {
+    return [];
+  }
+  const out: ConditionName[] = [];
+  const visit = (node: unknown, bound: ReadonlySet<string>): void => {
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child, bound);
+      return;
+    }
+    if (typeof node !== 'object' || node === null) return;
+    const { op, args, start } = node as { op?: unknown; args?: unknown; start?: unknown };
+    if (op === 'id' && typeof args === 'string') {
+      if (!bound.has(args)) out.push({ name: args, offset: typeof start === 'number' ? start : 0 });
+      return;
+    }
+    if (op === 'rcall' && Array.isArray(args) && MACROS.has(args[0] as string) && Array.isArray(args[2])) {
+      const [variable, ...rest] = args[2] as unknown[];
+      const name = (variable as { op?: unknown; args?: unknown } | undefined)?.args;
+      visit(args[1], bound);
+      visit(rest, typeof name === 'string' ? new Set([...bound, name]) : bound);
+      return;
+    }
+    if (op === '.' && Array.isArray(args)) {
+      visit(args[0], bound); // the selected field name is not a variable
+      return;
+    }
+    if (args !== undefined) visit(args, bound);
+  };
+  visit(ast, new Set());
+  return out;
 }
