@@ -81,6 +81,8 @@ api: { port: 0 }
     if (daemon !== undefined) logs.push(daemon.output());
     const d = startDaemon(['run', '-c', config], { SLUICE_LOG_LEVEL: 'info' });
     await d.waitForLog('running');
+    // Subscribed before anything is published: a broker keeps nothing for a session that does not exist yet.
+    await d.waitForLog('mqtt connected');
     return d;
   };
   daemon = await start();

@@ -101,6 +101,8 @@ sinks:
   const d = startDaemon(['run', '-c', file], { SLUICE_LOG_LEVEL: 'info' });
   daemon = d;
   await d.waitForLog('running');
+  // Subscribed before anything is published: a broker keeps nothing for a session that does not exist yet.
+  await d.waitForLog('mqtt connected');
   const client = await mqtt.connectAsync(broker.url, { clientId: 'reload-publisher' });
   publisher = client;
   let v = 0;
