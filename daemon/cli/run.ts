@@ -9,6 +9,7 @@ import { createGateway, type Gateway } from '../app.js';
 import { loadConfig } from '../config/load.js';
 import type { ApiConfig, Config } from '../config/schema.js';
 import { isSluiceError, SluiceError } from '../errors.js';
+import { createNotifier } from '../notify.js';
 import type { CliIo } from './io.js';
 
 export interface RunOptions {
@@ -77,6 +78,9 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     throw err;
   }
   log.info({ gateway: gateway.status().gateway }, 'running');
+  // Under systemd (Type=notify): ready only now that state is recovered; the watchdog pings from here on.
+  const notifier = createNotifier({ env: io.env, log });
+  await notifier.ready(`running gateway ${gateway.status().gateway}`);
 
   return new Promise<number>((resolve) => {
     let busy: Promise<void> = Promise.resolve();
@@ -88,6 +92,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     const shutdown = (signal: string, code: number): void => {
       serially(async () => {
         log.info({ signal }, 'stopping');
+        await notifier.stopping();
         let exitCode = code;
         try {
           await api?.close();
@@ -97,6 +102,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
           log.error({ err }, 'stopping failed');
           exitCode = 1;
         } finally {
+          notifier.close();
           process.off('SIGTERM', onTerm);
           process.off('SIGINT', onInt);
           process.off('SIGHUP', onHup);
@@ -126,6 +132,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
             return;
           }
           log.info('reloading');
+          await notifier.reloading();
           await gateway.stop();
           gateway = build(next);
           api?.setGateway(gateway);
@@ -146,11 +153,13 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
               return;
             }
             log.info('running');
+            await notifier.ready(`running gateway ${gateway.status().gateway} (reload failed)`);
             return;
           }
           const apiChanged = !sameApi(running.api, next.api);
           running = next;
           log.info('reloaded');
+          await notifier.ready(`running gateway ${gateway.status().gateway}`);
           resolveReload(gateway);
           // After the reply to POST /reload has gone out: close() waits for requests in flight.
           if (apiChanged || api === undefined) {
