@@ -5,6 +5,7 @@ import { mqttReceiverConfigSchema } from './receivers/mqtt/config.js';
 import { serialReceiverConfigSchema } from './receivers/serial/config.js';
 import { simulatorReceiverConfigSchema } from './receivers/simulator/config.js';
 import { fileSinkConfigSchema } from './sinks/file/config.js';
+import { webhookSinkConfigSchema } from './sinks/webhook/config.js';
 import { kafkaSinkConfigSchema } from './sinks/kafka/config.js';
 
 /**
@@ -60,6 +61,13 @@ export const sinks = [
     summary: 'Sends records to a Kafka topic (kafkajs, acks all): key, sluice-id header, JSON value.',
     configSchema: kafkaSinkConfigSchema,
     load: () => import('./sinks/kafka/index.js'),
+  },
+  {
+    type: 'webhook',
+    summary:
+      'POSTs each record as JSON, signed (Standard Webhooks, HMAC-SHA256); 4xx other than 429 are dead letters.',
+    configSchema: webhookSinkConfigSchema,
+    load: () => import('./sinks/webhook/index.js'),
   },
 ] as const satisfies readonly ConnectorEntry[];
 

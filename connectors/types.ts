@@ -79,6 +79,40 @@ export interface Sink {
   close(): Promise<void>;
 }
 
+/**
+ * A send() that failed after the far side acknowledged the first `delivered` entries (a sink that sends one
+ * entry at a time, like the webhook sink): the forwarder deletes those and sends the rest again later, after
+ * the supervisor's backoff. `retryAfterMs`: the far side asked to wait this long (HTTP Retry-After); the sink
+ * honours it in its next connect().
+ */
+export class SinkSendError extends Error {
+  override readonly name = 'SinkSendError';
+  constructor(
+    message: string,
+    readonly delivered: number,
+    readonly retryAfterMs?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * A send() that failed for good on the entry at `index` (an HTTP 400: sending it again cannot help). The entries
+ * before it were acknowledged. The forwarder deletes them, moves the failed entry to the sink's dead letters with
+ * this message as the reason, and carries on with the next ones without a reconnect.
+ */
+export class PermanentSinkError extends Error {
+  override readonly name = 'PermanentSinkError';
+  constructor(
+    message: string,
+    readonly index: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** How a connector module is shaped: index.ts exports a factory per role. */
 export interface ReceiverModule<Config> {
   createReceiver(id: string, config: Config, host: ReceiverHost, gatewayId: string): Receiver;

@@ -1,0 +1,110 @@
+// The webhook sink: one signed POST per outbox entry, in order (Standard Webhooks: webhook-id, webhook-timestamp,
+// webhook-signature = v1,base64(HMAC-SHA256(key, "<id>.<timestamp>.<body>"))). 2xx acknowledges; 5xx, 429,
+// timeouts, network errors and redirects leave the entry for a retry; any other 4xx is a permanent failure.
+import { createHmac } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  PermanentSinkError,
+  SinkSendError,
+  type OutboxEntry,
+  type Sink,
+  type SinkHost,
+} from '../../types.js';
+import type { WebhookSinkConfig } from './config.js';
+
+/** Longest Retry-After honoured; a longer one is cut to this. */
+const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+
+/** The HMAC key of a Standard Webhooks secret: the base64 after `whsec_`, or else the secret's UTF-8 bytes. */
+export function signingKey(secret: string): Buffer {
+  return secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
+}
+
+/** The `webhook-signature` header value for one message. */
+export function sign(key: Buffer, id: string, timestampS: number, body: string): string {
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestampS}.${body}`).digest('base64')}`;
+}
+
+/** Retry-After as delay-seconds or an HTTP date, in ms from nowMs; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, nowMs: number): number | undefined {
+  if (header === null) return undefined;
+  const text = header.trim();
+  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - nowMs;
+  return Number.isFinite(ms) ? Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS) : undefined;
+}
+
+export class WebhookSink implements Sink {
+  private readonly key: Buffer;
+  private closing = new AbortController();
+  /** Epoch ms before which the far side asked not to be called (Retry-After). */
+  private notBeforeMs = 0;
+
+  constructor(
+    readonly id: string,
+    private readonly config: WebhookSinkConfig,
+    private readonly host: SinkHost,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.key = signingKey(config.secret.reveal());
+  }
+
+  /** Nothing to open; waits out a Retry-After the last failure asked for. */
+  async connect(): Promise<void> {
+    if (this.closing.signal.aborted) this.closing = new AbortController();
+    const wait = this.notBeforeMs - this.now();
+    if (wait > 0) await delay(wait, undefined, { signal: this.closing.signal });
+  }
+
+  async send(entries: readonly OutboxEntry[]): Promise<void> {
+    for (const [index, entry] of entries.entries()) await this.post(entry, index);
+  }
+
+  close(): Promise<void> {
+    this.closing.abort(new Error(`webhook sink ${this.id} closed`));
+    return Promise.resolve();
+  }
+
+  private async post(entry: OutboxEntry, index: number): Promise<void> {
+    const timestampS = Math.floor(this.now() / 1000);
+    const signal = AbortSignal.any([this.closing.signal, AbortSignal.timeout(this.config.timeout)]);
+    let response: Response;
+    try {
+      response = await fetch(this.config.url, {
+        method: 'POST',
+        redirect: 'manual',
+        signal,
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'sluice-webhook',
+          'webhook-id': entry.id,
+          'webhook-timestamp': String(timestampS),
+          'webhook-signature': sign(this.key, entry.id, timestampS, entry.value),
+        },
+        body: entry.value,
+      });
+      // Read the body so the connection can be reused; its content does not matter.
+      await response.arrayBuffer();
+    } catch (err) {
+      const timedOut = (err as { name?: string }).name === 'TimeoutError';
+      throw new SinkSendError(
+        timedOut ? `no answer within ${this.config.timeout} ms` : 'request failed',
+        index,
+        undefined,
+        { cause: err },
+      );
+    }
+    const status = response.status;
+    if (status >= 200 && status < 300) return;
+    const reason = `HTTP ${status}`;
+    if (status >= 300 && status < 400) {
+      this.host.log.warn({ sink: this.id, status }, 'webhook answered with a redirect; not followed');
+      throw new SinkSendError(`${reason}: redirects are not followed, fix the url`, index);
+    }
+    if (status === 429 || status >= 500) {
+      const after = retryAfterMs(response.headers.get('retry-after'), this.now());
+      if (after !== undefined) this.notBeforeMs = this.now() + after;
+      throw new SinkSendError(reason, index, after);
+    }
+    throw new PermanentSinkError(reason, index);
+  }
+}
