@@ -233,7 +233,9 @@ async function refreshResults() {
     }
     // The newest window only: one row per key.
     const newest = results.length > 0 ? results[0].windowEnd : null;
-    const rows = results.filter((r) => r.windowEnd === newest).sort((a, b) => a.key.localeCompare(b.key));
+    const rows = results
+      .filter((r) => r.windowEnd === newest)
+      .sort((a, b) => a.key.localeCompare(b.key, undefined, { numeric: true }));
     const window =
       newest === null
         ? 'no window closed yet'
