@@ -4,6 +4,12 @@
 import { findReceiver, findSink } from '../connectors/registry.js';
 import type { Logger, OutboxEntry, Receiver, ReceiverModule, Sink, SinkModule } from '../connectors/types.js';
 import { compileKey } from '../operators/expressions/index.js';
+import {
+  drainSchema,
+  outboxLimitsSchema,
+  type DrainConfig,
+  type OutboxLimits,
+} from './config/common-schemas.js';
 import type { Config, ReceiverConfig, SinkConfig } from './config/schema.js';
 import { Driver, type BatchStats, type DriverOptions, type RecoveryReport } from './driver.js';
 import type { CompiledGraph } from './pipelines/compile.js';
@@ -12,9 +18,9 @@ import { SluiceError } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import type { DeadLetter } from './intake/dead-letter.js';
 import { Intake, type IntakeOptions } from './intake/intake.js';
+import { keyTimeMs, Outbox, OutboxSet } from './outbox.js';
 import { recordBuilder } from './intake/record.js';
 import { compilePipelines } from './pipelines/compile.js';
-import { parseSeqKey } from './store/keys.js';
 import { Store } from './store/store.js';
 import { Supervisor, type BackoffOptions, type ConnectorStatus } from './supervisor.js';
 
@@ -48,8 +54,21 @@ export interface GatewayStatus {
     string,
     ConnectorStatus & { records: number; deadLetters: number; lastRecordMs: number | null }
   >;
-  sinks: Record<string, ConnectorStatus & { sent: number }>;
+  sinks: Record<string, ConnectorStatus & { sent: number; outbox: OutboxStatus }>;
   batches: readonly BatchStats[];
+}
+
+/** A sink's outbox: running counters (no scan) and its bounds. */
+export interface OutboxStatus {
+  entries: number;
+  bytes: number;
+  /** Batch time of the oldest entry, epoch ms; null when empty. */
+  oldestMs: number | null;
+  maxBytes: number;
+  maxAgeMs: number;
+  onFull: 'drop-oldest' | 'reject-new';
+  /** Entries dropped since start: `full` by the overflow policy, `age` older than maxAge. */
+  dropped: { full: number; age: number };
 }
 
 export interface Gateway {
@@ -165,6 +184,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     publishResults();
     log.info({ ...recovery }, 'state recovered');
 
+    const outboxes = new OutboxSet();
     for (const [id, sc] of Object.entries(config.sinks)) {
       const sink = await createSink(id, sc, {
         log,
@@ -177,7 +197,10 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
       supervisor.onChange((s) => {
         emit({ type: 'sink', id, status: s });
       });
-      const forwarder = new Forwarder(id, sink, activeStore, supervisor, log);
+      const { outbox: limits, drain } = sinkCommonConfig(sc);
+      const outbox = await Outbox.open(activeStore, id, limits, options.driver?.now ?? Date.now);
+      outboxes.add(outbox);
+      const forwarder = new Forwarder(id, sink, outbox, supervisor, log, { drain });
       sinkParts.set(id, { sink, supervisor, forwarder });
       forwarder.start();
       // Not awaited: a sink or broker that does not answer must not hold up the gateway (its first attempt can
@@ -187,6 +210,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     driver.onCommit((sinks) => {
       for (const id of sinks) sinkParts.get(id)?.forwarder.wake();
     });
+    driver.useOutboxes(outboxes);
     driver.start();
     for (const [id, rc] of Object.entries(config.receivers)) {
       const receiver = await createReceiver(id, rc, config.gateway.id, {
@@ -246,26 +270,21 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     sinks: Object.fromEntries(
       [...sinkParts].map(([id, { supervisor, forwarder }]) => [
         id,
-        { ...supervisor.status, sent: forwarder.sent },
+        { ...supervisor.status, sent: forwarder.sent, outbox: outboxStatus(forwarder.outbox) },
       ]),
     ),
     batches: driver?.stats ?? [],
   });
 
-  const backlog = async (): Promise<
+  const backlog = (): Promise<
     Record<string, { entries: number; bytes: number; oldestMs: number | null }>
   > => {
     const out: Record<string, { entries: number; bytes: number; oldestMs: number | null }> = {};
     for (const [id, { forwarder }] of sinkParts) {
-      const { entries, bytes, oldestKey } = await forwarder.backlog();
-      // Outbox keys start with the batch time (store/keys.ts outboxKey).
-      out[id] = {
-        entries,
-        bytes,
-        oldestMs: oldestKey === null ? null : parseSeqKey(oldestKey.split('/')[0] ?? ''),
-      };
+      const { entries, bytes, oldestMs } = outboxStatus(forwarder.outbox);
+      out[id] = { entries, bytes, oldestMs };
     }
-    return out;
+    return Promise.resolve(out);
   };
 
   const deadLetters = async (query: { receiver?: string; limit?: number } = {}): Promise<DeadLetter[]> => {
@@ -292,6 +311,28 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   };
 
   return { config, start, stop, status, backlog, deadLetters, results, subscribe };
+}
+
+/** A sink's outbox and drain settings; every sink schema spreads sinkCommonShape, a new one may not yet. */
+function sinkCommonConfig(sc: SinkConfig): { outbox: OutboxLimits; drain: DrainConfig } {
+  const common = sc as Partial<{ outbox: OutboxLimits; drain: DrainConfig }>;
+  return {
+    outbox: common.outbox ?? outboxLimitsSchema.parse({}),
+    drain: common.drain ?? drainSchema.parse({}),
+  };
+}
+
+function outboxStatus(outbox: Outbox): OutboxStatus {
+  const { entries, bytes, oldestKey, dropped } = outbox.counters;
+  return {
+    entries,
+    bytes,
+    oldestMs: oldestKey === null ? null : keyTimeMs(oldestKey),
+    maxBytes: outbox.limits.maxBytes,
+    maxAgeMs: outbox.limits.maxAge,
+    onFull: outbox.limits.onFull,
+    dropped,
+  };
 }
 
 function builderFor(id: string, rc: ReceiverConfig) {

@@ -6,6 +6,7 @@ import type { OutboxEntry } from '../connectors/types.js';
 import type { Checkpoint } from '../operators/index.js';
 import { SluiceError } from './errors.js';
 import { REDELIVERY, type Intake } from './intake/intake.js';
+import type { OutboxSet } from './outbox.js';
 import { deadLetter } from './intake/dead-letter.js';
 import type { IngestRecord } from './intake/record.js';
 import type { CompiledGraph } from './pipelines/compile.js';
@@ -85,6 +86,8 @@ export class Driver {
   private readonly commitListeners: ((sinks: ReadonlySet<string>) => void)[] = [];
   /** The commit failure being retried (a full disk), or undefined. */
   lastError: SluiceError | undefined;
+  /** The sinks' outboxes with their bounds; without them outputs go into the outboxes unbounded. */
+  private outboxes: OutboxSet | undefined;
 
   constructor(
     private readonly store: Store,
@@ -103,6 +106,11 @@ export class Driver {
   /** Called after each commit with the sinks that got new outbox entries. */
   onCommit(listener: (sinks: ReadonlySet<string>) => void): void {
     this.commitListeners.push(listener);
+  }
+
+  /** Applies the outboxes' bounds and overflow policies to every batch committed from now on. */
+  useOutboxes(outboxes: OutboxSet): void {
+    this.outboxes = outboxes;
   }
 
   /** Restores state and replays what was cut but not checkpointed; hands uncommitted WAL records to the intake. */
@@ -284,7 +292,13 @@ export class Driver {
     const { records, fromSeq, toSeq } = this.intake.cut();
     const outputs = await this.runEngine(records);
     const ops: BatchOp[] = [];
-    const count = this.outputsToOps(t, outputs, ops);
+    const admitted = await this.outboxes?.plan(t, outputs);
+    let count: number;
+    if (admitted === undefined) count = this.outputsToOps(t, outputs, ops);
+    else {
+      ops.push(...admitted.ops);
+      count = admitted.added;
+    }
     const cutKey = `${CUT}${seqKey(t)}`;
     ops.push({ type: 'put', sublevel: this.store.meta, key: cutKey, value: toSeq });
     this.rejectedToOps(ops);
@@ -293,7 +307,13 @@ export class Driver {
     this.cutKeysSinceCheckpoint.push(cutKey);
     this.lastToSeq = toSeq;
     this.sinceCheckpoint++;
-    await this.commitWithRetry(ops, this.sinceCheckpoint >= this.checkpointEvery);
+    try {
+      await this.commitWithRetry(ops, this.sinceCheckpoint >= this.checkpointEvery);
+    } catch (err) {
+      admitted?.release();
+      throw err;
+    }
+    await admitted?.committed();
     const finished = this.now();
     this.stats.push({
       batchTimeMs: t,

@@ -1,16 +1,27 @@
 // Drains one sink's outbox in key order (batch time, then position): sends a chunk, and deletes it only after
 // the sink acknowledged it. A failed send leaves the chunk in place; the supervisor reconnects with backoff.
-import type { Logger, OutboxEntry, Sink } from '../connectors/types.js';
-import type { BatchOp, Store } from './store/store.js';
+// With a drain cap, a token bucket (one second's worth of burst) spaces the sends out.
+import type { Logger, Sink } from '../connectors/types.js';
+import type { DrainConfig } from './config/common-schemas.js';
+import { entryBytes, type Outbox, type OutboxCounters } from './outbox.js';
 import type { Supervisor } from './supervisor.js';
+import { TokenBucket } from './token-bucket.js';
 
 export interface ForwarderOptions {
   /** Entries per send (default 500). */
   chunk?: number;
+  /** Drain rate cap (default: unlimited). */
+  drain?: DrainConfig;
+  /** The clock the drain cap reads, epoch ms (default Date.now; tests inject one). */
+  now?: () => number;
+  /** Waits ms on that clock (default setTimeout; tests inject one that advances their clock). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export class Forwarder {
   private readonly chunk: number;
+  private readonly bucket: TokenBucket | undefined;
+  private readonly sleepMs: (ms: number) => Promise<void>;
   private wakeUp: (() => void) | undefined;
   /** A wake() that came while the loop was busy: the next sleep() returns at once. */
   private woken = false;
@@ -18,16 +29,26 @@ export class Forwarder {
   private loop: Promise<void> = Promise.resolve();
   /** Entries acknowledged by the sink since start. */
   sent = 0;
+  /** Bytes of the entries acknowledged since start. */
+  sentBytes = 0;
 
   constructor(
     readonly sinkId: string,
     private readonly sink: Sink,
-    private readonly store: Store,
+    readonly outbox: Outbox,
     private readonly supervisor: Supervisor,
     private readonly log: Logger,
     options: ForwarderOptions = {},
   ) {
     this.chunk = options.chunk ?? 500;
+    const rate = options.drain?.maxBytesPerSecond ?? 0;
+    this.bucket = rate > 0 ? new TokenBucket(rate, rate, options.now ?? Date.now) : undefined;
+    this.sleepMs =
+      options.sleep ??
+      ((ms) =>
+        new Promise((resolve) => {
+          setTimeout(resolve, ms);
+        }));
     supervisor.onChange(() => {
       this.wake();
     });
@@ -52,53 +73,62 @@ export class Forwarder {
     await this.loop;
   }
 
-  /** Entries waiting in the outbox, and their bytes. */
-  async backlog(): Promise<{ entries: number; bytes: number; oldestKey: string | null }> {
-    let entries = 0;
-    let bytes = 0;
-    let oldestKey: string | null = null;
-    for await (const [key, value] of this.store.outbox(this.sinkId).iterator()) {
-      oldestKey ??= key;
-      entries++;
-      bytes += (value as OutboxEntry).value.length;
-    }
-    return { entries, bytes, oldestKey };
+  /** Entries waiting in the outbox, their bytes, the oldest key and the drops (running counters, no scan). */
+  backlog(): Promise<OutboxCounters> {
+    return Promise.resolve(this.outbox.counters);
   }
 
   private async run(): Promise<void> {
-    const outbox = this.store.outbox(this.sinkId);
     while (!this.stopped) {
       if (this.supervisor.status.state !== 'connected') {
         await this.sleep();
         continue;
       }
-      const keys: string[] = [];
-      const entries: OutboxEntry[] = [];
-      for await (const [key, value] of outbox.iterator({ limit: this.chunk })) {
-        keys.push(key);
-        entries.push(value as OutboxEntry);
-      }
+      const taken = await this.outbox.take(this.chunk);
+      let { keys, entries } = taken;
       if (entries.length === 0) {
         await this.sleep();
         continue;
       }
+      const sizes = entries.map(entryBytes);
+      let bytes = sizes.reduce((a, b) => a + b, 0);
+      if (this.bucket !== undefined) {
+        // No more than the bucket can ever hold in one send (at least one entry), then wait for the tokens.
+        let n = 0;
+        let fit = 0;
+        while (n < entries.length && (n === 0 || fit + (sizes[n] as number) <= this.bucket.capacity))
+          fit += sizes[n++] as number;
+        this.outbox.abandon(keys.slice(n));
+        keys = keys.slice(0, n);
+        entries = entries.slice(0, n);
+        bytes = fit;
+        const delay = this.bucket.delayFor(bytes);
+        if (delay > 0) {
+          this.outbox.abandon(keys);
+          await this.sleepMs(delay);
+          continue;
+        }
+        this.bucket.take(bytes);
+      }
       try {
         await this.sink.send(entries);
       } catch (err) {
+        this.outbox.abandon(keys);
         this.log.warn({ sink: this.sinkId, err }, 'send failed; entries stay in the outbox');
         this.supervisor.disconnected(err instanceof Error ? err : new Error(String(err)));
         continue;
       }
-      const ops: BatchOp[] = keys.map((key) => ({ type: 'del', sublevel: outbox, key }));
       try {
-        await this.store.write(ops);
+        await this.outbox.acknowledge(keys);
       } catch (err) {
         // They were delivered but stay in the outbox: sent again later under the same ids.
+        this.outbox.abandon(keys);
         this.log.error({ sink: this.sinkId, err }, 'cannot remove delivered entries from the outbox');
-        await new Promise((r) => setTimeout(r, 1000));
+        await this.sleepMs(1000);
         continue;
       }
       this.sent += entries.length;
+      this.sentBytes += bytes;
     }
   }
 

@@ -82,6 +82,19 @@ export const statusBody = z.object({
       outboxEntries: z.number().int(),
       outboxBytes: z.number().int(),
       oldestEntryAgeSeconds: z.number().nullable(),
+      outbox: z
+        .object({
+          entries: z.number().int(),
+          bytes: z.number().int(),
+          oldestMs: z.number().nullable(),
+          maxBytes: z.number().int(),
+          maxAgeMs: z.number().int(),
+          onFull: z.enum(['drop-oldest', 'reject-new']),
+          dropped: z
+            .object({ full: z.number().int(), age: z.number().int() })
+            .describe('Entries dropped since start: by the overflow policy (full), older than maxAge (age).'),
+        })
+        .describe('The outbox’s running counters and bounds.'),
     }),
   ),
   intake: z.object({

@@ -3,6 +3,7 @@
 // the offset of the culprit inside the expression.
 import { z } from 'zod';
 import { compileFilter, compileKey, type ExpressionError } from '../../operators/expressions/index.js';
+import { durationSchema, sizeSchema } from './units.js';
 
 /** Receiver, pipeline, sink and gateway ids: they name checkpoints, metrics and output ids, so keep them plain. */
 export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
@@ -107,3 +108,44 @@ export const timeFormatSchema = z
   .describe(
     'How to read the time field; auto takes numbers below 1e11 as epoch seconds, above as epoch ms, strings as ISO 8601. Default: auto.',
   );
+
+/** Every sink's outbox bounds and overflow policy (`outbox:` under a sink). */
+export const outboxLimitsSchema = z
+  .strictObject({
+    maxBytes: sizeSchema
+      .prefault('256MiB')
+      .describe('Most bytes of records the outbox holds while the sink is away. Default: 256MiB.'),
+    maxAge: durationSchema
+      .prefault('7d')
+      .describe('Records older than this (by batch time) are dropped, counted as dropped.age. Default: 7d.'),
+    onFull: z
+      .enum(['drop-oldest', 'reject-new'])
+      .default('drop-oldest')
+      .describe(
+        'When a batch would pass maxBytes: drop-oldest deletes the oldest records, reject-new keeps them and drops the new ones; both count dropped.full. Default: drop-oldest.',
+      ),
+  })
+  .describe('Bounds of the sink’s outbox on disk. Default: 256MiB, 7d, drop-oldest.');
+
+/** Every sink's drain rate (`drain:` under a sink). */
+export const drainSchema = z
+  .strictObject({
+    maxBytesPerSecond: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe(
+        'Cap on the bytes of records sent per second, for metered uplinks (a burst of one second’s worth is allowed); 0 = unlimited. Default: 0.',
+      ),
+  })
+  .describe('How fast the outbox drains. Default: unlimited.');
+
+/** The keys every sink's config has; spread into each sink's strictObject. */
+export const sinkCommonShape = {
+  outbox: outboxLimitsSchema.prefault({}),
+  drain: drainSchema.prefault({}),
+};
+
+export type OutboxLimits = z.output<typeof outboxLimitsSchema>;
+export type DrainConfig = z.output<typeof drainSchema>;

@@ -1,6 +1,7 @@
 // Config schema of the file sink (`type: file` under `sinks`), written once: the TypeScript type, the
 // validation, the JSON Schema for editors and the reference docs all derive from it.
 import { z } from 'zod';
+import { sinkCommonShape } from '../../../daemon/config/common-schemas.js';
 import { sizeSchema } from '../../../daemon/config/units.js';
 
 const rotateSchema = z
@@ -27,6 +28,7 @@ export const fileSinkConfigSchema = z
         'File to append to, one JSON record per line; relative paths are resolved from the working directory.',
       ),
     rotate: rotateSchema.prefault({}),
+    ...sinkCommonShape,
   })
   .describe(
     'Appends each output record as one JSON line; rotated by size; a crash never leaves a torn line.',

@@ -2,6 +2,7 @@
 // validation, the JSON Schema for editors and the reference docs all derive from it. No kafkajs here: the
 // schema is read at config time by every gateway, kafkajs only by one that sends to Kafka.
 import { z } from 'zod';
+import { sinkCommonShape } from '../../../daemon/config/common-schemas.js';
 import { secretSchema } from '../../../daemon/config/secret.js';
 import { durationSchema } from '../../../daemon/config/units.js';
 
@@ -102,6 +103,7 @@ export const kafkaSinkConfigSchema = z
       .describe(
         'Consecutive failed sends after which the producer is thrown away and a new one connects. Default: 3.',
       ),
+    ...sinkCommonShape,
   })
   .superRefine((config, ctx) => {
     if (config.sasl?.mechanism === 'plain' && config.tls === undefined) {

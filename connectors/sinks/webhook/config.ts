@@ -1,6 +1,7 @@
 // Config schema of the webhook sink (`type: webhook` under `sinks`), written once: the TypeScript type, the
 // validation, the JSON Schema for editors and the reference docs all derive from it.
 import { z } from 'zod';
+import { sinkCommonShape } from '../../../daemon/config/common-schemas.js';
 import { secretSchema } from '../../../daemon/config/secret.js';
 import { durationSchema } from '../../../daemon/config/units.js';
 
@@ -36,6 +37,7 @@ export const webhookSinkConfigSchema = z
       .refine((ms) => ms > 0 || { message: 'the timeout must be longer than 0' })
       .prefault('10s')
       .describe('How long one request may take before it counts as failed (and is retried). Default: 10s.'),
+    ...sinkCommonShape,
   })
   .describe(
     'POSTs each record as JSON, one request per record in order, signed as Standard Webhooks do; 5xx, 429 and timeouts are retried, other 4xx go to dead letters.',

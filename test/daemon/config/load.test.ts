@@ -69,6 +69,8 @@ describe('a valid config', () => {
       type: 'file',
       path: './out/climate.jsonl',
       rotate: { maxBytes: 64 * 1024 * 1024, keep: 5 },
+      outbox: { maxBytes: 256 * 1024 * 1024, maxAge: 7 * 86_400_000, onFull: 'drop-oldest' },
+      drain: { maxBytesPerSecond: 0 },
     });
     expect(config.api).toEqual({ bind: '127.0.0.1', port: 8080 });
     expect(Object.isFrozen(config.pipelines)).toBe(true);
