@@ -1,0 +1,164 @@
+// A whole gateway sending window results to librdkafka's mock cluster, read back with kcat, with a file sink on
+// the same pipeline as the oracle. The broker goes away for a stretch of windows and comes back: every window
+// reaches Kafka once, in order per key, none lost. A second Kafka sink with a tiny drop-oldest outbox loses
+// exactly what its dropped.full counter says, and status shows both outboxes.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { Logger, OutboxEntry } from '../../../../connectors/types.js';
+import { createGateway, type Gateway } from '../../../../daemon/app.js';
+import { configSchema } from '../../../../daemon/config/schema.js';
+import { Store } from '../../../../daemon/store/store.js';
+import {
+  kcatConsume,
+  startKafkaMock,
+  type KafkaMock,
+  type KcatMessage,
+} from '../../../support/kafka-mock.js';
+import { waitFor } from '../../../support/wait.js';
+
+const silent: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+let mock: KafkaMock;
+let dir: string;
+let gateway: Gateway | undefined;
+
+beforeAll(async () => {
+  mock = await startKafkaMock({ topics: ['edge:3', 'tiny:1'] });
+  dir = await mkdtemp(path.join(tmpdir(), 'sluice-gateway-kafka-'));
+});
+
+afterAll(async () => {
+  await gateway?.stop();
+  await mock.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function fileIds(file: string): Promise<{ id: string; key: string }[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as { id: string; key: string });
+}
+
+function idsByKey(records: readonly { id: string; key: string }[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of records) out.set(r.key, [...(out.get(r.key) ?? []), r.id]);
+  return out;
+}
+
+function kafkaRecords(messages: readonly KcatMessage[]): { id: string; key: string }[] {
+  return [...messages]
+    .sort((a, b) => a.partition - b.partition || a.offset - b.offset)
+    .map((m) => {
+      const record = JSON.parse(m.payload ?? '') as { id: string; key: string };
+      expect(m.headers['sluice-id']).toBe(record.id);
+      expect(m.key).toBe(record.key);
+      return record;
+    });
+}
+
+test('delivers every window once and in order per key across a broker outage; a tiny outbox drops what it counts', async () => {
+  const out = path.join(dir, 'archive.jsonl');
+  const kafka = { type: 'kafka', brokers: mock.brokers, connectTimeout: '1s', sendTimeout: '1s' };
+  const config = configSchema.parse({
+    gateway: { id: 'edge-1' },
+    batch: { interval: '100ms' },
+    state: { dir: path.join(dir, 'state') },
+    receivers: { sim: { type: 'simulator', sensors: 4, interval: '50ms' } },
+    pipelines: {
+      climate: {
+        from: ['sim'],
+        window: { length: '200ms', lateness: '100ms' },
+        aggregate: { n: 'count()', temp_max: 'max(temp)' },
+        to: ['up', 'tiny', 'archive'],
+      },
+    },
+    sinks: {
+      up: { ...kafka, topic: 'edge' },
+      tiny: { ...kafka, topic: 'tiny', outbox: { maxBytes: '3KiB', onFull: 'drop-oldest' } },
+      archive: { type: 'file', path: out },
+    },
+  });
+  gateway = createGateway(config, { log: silent, backoff: { initialMs: 50, maxMs: 300 } });
+  await gateway.start();
+  const g = gateway;
+  await waitFor('windows sent to Kafka', () => ((g.status().sinks.up?.sent ?? 0) >= 20 ? true : undefined));
+
+  await mock.down();
+  const sentBefore = g.status().sinks.up?.sent ?? 0;
+  const archivedAtDown = (await fileIds(out)).length;
+  // A stretch of windows while the broker is away: they wait in the outbox (and overflow the tiny one).
+  await waitFor('windows to pile up in the outboxes', async () => {
+    const s = g.status().sinks;
+    const archived = (await fileIds(out)).length;
+    return archived >= archivedAtDown + 60 && (s.tiny?.outbox.dropped.full ?? 0) > 0 ? true : undefined;
+  });
+  const during = g.status().sinks;
+  expect(during.up?.state).not.toBe('connected');
+  expect(during.up?.outbox.entries).toBeGreaterThan(0);
+  expect(during.up?.sent).toBeLessThanOrEqual(sentBefore + 20);
+  expect(during.tiny?.outbox.bytes).toBeLessThanOrEqual(3 * 1024);
+  expect(during.tiny?.outbox.maxBytes).toBe(3 * 1024);
+
+  await mock.up();
+  const archivedAtUp = (await fileIds(out)).length;
+  await waitFor(
+    'the backlog to drain after the broker came back',
+    async () => {
+      const s = g.status().sinks;
+      return (s.up?.sent ?? 0) >= archivedAtUp && (await fileIds(out)).length > archivedAtUp
+        ? true
+        : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+  const tinyDropped = g.status().sinks.tiny?.outbox.dropped ?? { full: -1, age: -1 };
+  await g.stop();
+  gateway = undefined;
+
+  // What is still waiting in the outboxes after the stop is not lost: it goes at the next start.
+  const store = await Store.open(path.join(dir, 'state'), 'process');
+  const waiting = async (sink: string): Promise<string[]> => {
+    const ids: string[] = [];
+    for await (const value of store.outbox(sink).values()) ids.push((value as OutboxEntry).id);
+    return ids;
+  };
+  const upWaiting = await waiting('up');
+  const tinyWaiting = await waiting('tiny');
+  // The oracle: every record the pipeline committed, written to the file or still waiting for it.
+  const archiveWaiting: { id: string; key: string }[] = [];
+  for await (const value of store.outbox('archive').values()) {
+    const { id, key } = value as OutboxEntry;
+    archiveWaiting.push({ id, key });
+  }
+  await store.close();
+
+  const archive = [...(await fileIds(out)), ...archiveWaiting];
+  const up = kafkaRecords(await kcatConsume(mock.brokers, 'edge'));
+  // Once each: no id twice in the topic.
+  expect(new Set(up.map((r) => r.id)).size).toBe(up.length);
+  // None lost: the topic plus what still waits is everything the pipeline committed.
+  expect([...up.map((r) => r.id), ...upWaiting].sort()).toEqual(archive.map((r) => r.id).sort());
+  // In order per key: each key's ids in the topic are the archive's, in its order.
+  const archived = idsByKey(archive);
+  for (const [key, ids] of idsByKey(up)) expect(ids).toEqual(archived.get(key)?.slice(0, ids.length));
+
+  const tiny = kafkaRecords(await kcatConsume(mock.brokers, 'tiny'));
+  expect(tinyDropped.full).toBeGreaterThan(0);
+  expect(tinyDropped.age).toBe(0);
+  expect(new Set(tiny.map((r) => r.id)).size).toBe(tiny.length);
+  expect(tiny.length + tinyWaiting.length + tinyDropped.full).toBe(archive.length);
+  // What reached Kafka through the tiny outbox is a subsequence of the archive, in order per key.
+  for (const [key, ids] of idsByKey(tiny)) {
+    const all = archived.get(key) ?? [];
+    expect(ids.every((id, i) => i === 0 || all.indexOf(id) > all.indexOf(ids[i - 1] as string))).toBe(true);
+  }
+});
