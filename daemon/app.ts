@@ -200,7 +200,14 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
       const { outbox: limits, drain } = sinkCommonConfig(sc);
       const outbox = await Outbox.open(activeStore, id, limits, options.driver?.now ?? Date.now);
       outboxes.add(outbox);
-      const forwarder = new Forwarder(id, sink, outbox, supervisor, log, { drain });
+      const refused = activeStore.sinkDeadLetters(id);
+      const forwarder = new Forwarder(id, sink, outbox, supervisor, log, {
+        drain,
+        deadLetter: (key, entry, reason) =>
+          activeStore.write([
+            { type: 'put', sublevel: refused, key, value: { sink: id, ...entry, reason, atMs: Date.now() } },
+          ]),
+      });
       sinkParts.set(id, { sink, supervisor, forwarder });
       forwarder.start();
       // Not awaited: a sink or broker that does not answer must not hold up the gateway (its first attempt can

@@ -1,7 +1,13 @@
 // Drains one sink's outbox in key order (batch time, then position): sends a chunk, and deletes it only after
 // the sink acknowledged it. A failed send leaves the chunk in place; the supervisor reconnects with backoff.
 // With a drain cap, a token bucket (one second's worth of burst) spaces the sends out.
-import type { Logger, Sink } from '../connectors/types.js';
+import {
+  PermanentSinkError,
+  SinkSendError,
+  type Logger,
+  type OutboxEntry,
+  type Sink,
+} from '../connectors/types.js';
 import type { DrainConfig } from './config/common-schemas.js';
 import { entryBytes, type Outbox, type OutboxCounters } from './outbox.js';
 import type { Supervisor } from './supervisor.js';
@@ -16,6 +22,9 @@ export interface ForwarderOptions {
   now?: () => number;
   /** Waits ms on that clock (default setTimeout; tests inject one that advances their clock). */
   sleep?: (ms: number) => Promise<void>;
+  /** Keeps an entry the sink refused for good (PermanentSinkError) as a dead letter; the forwarder then deletes
+   * it from the outbox and goes on. Default: none, and such an entry stays in the outbox and is retried. */
+  deadLetter?: (key: string, entry: OutboxEntry, reason: string) => Promise<void>;
 }
 
 export class Forwarder {
@@ -31,6 +40,9 @@ export class Forwarder {
   sent = 0;
   /** Bytes of the entries acknowledged since start. */
   sentBytes = 0;
+  /** Entries the sink refused for good and the forwarder kept as dead letters, since start. */
+  deadLettered = 0;
+  private readonly deadLetter: ForwarderOptions['deadLetter'];
 
   constructor(
     readonly sinkId: string,
@@ -41,6 +53,7 @@ export class Forwarder {
     options: ForwarderOptions = {},
   ) {
     this.chunk = options.chunk ?? 500;
+    this.deadLetter = options.deadLetter;
     const rate = options.drain?.maxBytesPerSecond ?? 0;
     this.bucket = rate > 0 ? new TokenBucket(rate, rate, options.now ?? Date.now) : undefined;
     this.sleepMs =
@@ -113,7 +126,7 @@ export class Forwarder {
       try {
         await this.sink.send(entries);
       } catch (err) {
-        this.outbox.abandon(keys);
+        if (await this.settleFailure(err, keys, entries, sizes)) continue;
         this.log.warn({ sink: this.sinkId, err }, 'send failed; entries stay in the outbox');
         this.supervisor.disconnected(err instanceof Error ? err : new Error(String(err)));
         continue;
@@ -130,6 +143,47 @@ export class Forwarder {
       this.sent += entries.length;
       this.sentBytes += bytes;
     }
+  }
+
+  /**
+   * After a failed send: acknowledges the entries the sink says were delivered before the failure, and keeps an
+   * entry it refused for good as a dead letter; the rest stay. True when the loop goes on without a reconnect.
+   */
+  private async settleFailure(
+    err: unknown,
+    keys: readonly string[],
+    entries: readonly OutboxEntry[],
+    sizes: readonly number[],
+  ): Promise<boolean> {
+    const refused = err instanceof PermanentSinkError && this.deadLetter !== undefined ? err.index : -1;
+    const reported =
+      err instanceof PermanentSinkError ? err.index : err instanceof SinkSendError ? err.delivered : 0;
+    const delivered = Math.max(0, Math.min(reported, keys.length));
+    const done = keys.slice(0, delivered);
+    const refusedKey = refused === delivered ? keys[refused] : undefined;
+    const refusedEntry = refused === delivered ? entries[refused] : undefined;
+    this.outbox.abandon(keys.slice(done.length + (refusedKey === undefined ? 0 : 1)));
+    try {
+      if (refusedKey !== undefined && refusedEntry !== undefined && this.deadLetter !== undefined) {
+        await this.deadLetter(refusedKey, refusedEntry, (err as Error).message);
+        done.push(refusedKey);
+      }
+      if (done.length > 0) await this.outbox.acknowledge(done);
+    } catch (writeErr) {
+      this.outbox.abandon(done);
+      this.log.error({ sink: this.sinkId, err: writeErr }, 'cannot settle a failed send in the outbox');
+      await this.sleepMs(1000);
+      return true;
+    }
+    this.sent += delivered;
+    this.sentBytes += sizes.slice(0, delivered).reduce((a, b) => a + b, 0);
+    if (refusedEntry === undefined) return false;
+    this.deadLettered++;
+    this.log.warn(
+      { sink: this.sinkId, id: refusedEntry.id, reason: (err as Error).message },
+      'the sink refused an entry for good; kept as a dead letter',
+    );
+    return true;
   }
 
   private sleep(): Promise<void> {

@@ -74,6 +74,11 @@ export class Store {
     return level;
   }
 
+  /** Entries one sink refused for good (an HTTP 400), under their outbox keys, with the reason. */
+  sinkDeadLetters(sinkId: string): JsonLevel {
+    return this.sub(`dead-out:${sinkId}`);
+  }
+
   /** Writes ops atomically; with durability fsync, the write is on disk before this resolves. */
   async write(ops: readonly BatchOp[]): Promise<void> {
     if (ops.length === 0) return;
