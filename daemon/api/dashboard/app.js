@@ -89,6 +89,17 @@ function chartSize(node) {
 }
 
 function makeCharts() {
+  // At least a minute back from the newest batch: with one point alone uPlot would span a thousand days.
+  const scales = {
+    x: {
+      time: true,
+      range: (u, min, max) => {
+        const xs = u.data[0];
+        const last = xs[xs.length - 1];
+        return last === undefined ? [min, max] : [Math.min(xs[0], last - 60), last];
+      },
+    },
+  };
   const axes = [
     { stroke: '#888', grid: { stroke: '#8883' } },
     { stroke: '#888', grid: { stroke: '#8883' } },
@@ -97,6 +108,7 @@ function makeCharts() {
     {
       ...chartSize($('chart-rate')),
       axes,
+      scales,
       legend: { live: false },
       series: [{}, { label: 'records/s', stroke: '#2b7de9', fill: '#2b7de922', width: 2 }],
     },
@@ -107,6 +119,7 @@ function makeCharts() {
     {
       ...chartSize($('chart-delay')),
       axes,
+      scales,
       legend: { live: false },
       series: [
         {},
