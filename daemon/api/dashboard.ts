@@ -33,8 +33,7 @@ function dashboardDir(): string {
   throw new Error(`the dashboard files are missing (looked in ${candidates.join(', ')})`);
 }
 
-function assets(): Record<string, Asset> {
-  const dir = dashboardDir();
+function assets(dir = dashboardDir()): Record<string, Asset> {
   const uplot = path.dirname(createRequire(import.meta.url).resolve('uplot'));
   return {
     '/': { file: path.join(dir, 'index.html'), type: 'text/html; charset=utf-8' },
@@ -65,13 +64,28 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-cache',
 };
 
-export function registerDashboard(app: FastifyInstance): void {
+/** dir: where index.html, app.js and style.css are (default: found beside this module or in the package). */
+export function registerDashboard(app: FastifyInstance, dir?: string): void {
   // Read once at start: a few tens of KiB, and no file path ever comes from a request.
-  const files = Object.entries(assets()).map(([url, a]) => ({
-    url,
-    type: a.type,
-    body: readFileSync(a.file),
-  }));
+  let files: { url: string; type: string; body: Buffer }[];
+  try {
+    files = Object.entries(assets(dir)).map(([url, a]) => ({
+      url,
+      type: a.type,
+      body: readFileSync(a.file),
+    }));
+  } catch (err) {
+    // An incomplete install loses the page, never the API: GET / says what is missing.
+    app.log.error({ err }, 'dashboard not served');
+    app.get('/', { schema: { hide: true } }, (_request, reply) =>
+      reply.code(503).send({
+        error: 'SLUICE_API_UNAVAILABLE',
+        message: 'the dashboard files are missing from this installation',
+        hint: 'reinstall Sluice (daemon/api/dashboard/ and node_modules/uplot must be present); the API under /api/v1 works',
+      }),
+    );
+    return;
+  }
   for (const { url, type, body } of files) {
     app.get(url, { schema: { hide: true } }, (_request, reply) =>
       reply.type(type).headers(SECURITY_HEADERS).send(body),

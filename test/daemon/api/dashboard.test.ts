@@ -5,8 +5,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Fastify from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { registerDashboard } from '../../../daemon/api/dashboard.js';
 import { startHarness, type Harness } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -188,5 +190,20 @@ describe('dashboard with a token', () => {
     expect((await fetch(`${h.url}/dashboard/app.js`)).status).toBe(200);
     expect((await fetch(`${h.url}/api/v1/status`)).status).toBe(401);
     expect((await fetch(`${h.url}/api/v1/events`)).status).toBe(401);
+  });
+});
+
+describe('dashboard files missing', () => {
+  test('GET / answers 503 with a hint, and the rest of the API is unaffected', async () => {
+    const app = Fastify({ logger: false });
+    registerDashboard(app, path.join(tmpdir(), 'sluice-no-such-dashboard'));
+    app.get('/healthz', () => ({ status: 'ok' }));
+    const page = await app.inject({ method: 'GET', url: '/' });
+    expect(page.statusCode).toBe(503);
+    const body = page.json<{ error: string; hint: string }>();
+    expect(body.error).toBe('SLUICE_API_UNAVAILABLE');
+    expect(body.hint).toContain('reinstall');
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    await app.close();
   });
 });
