@@ -9,6 +9,7 @@ interface Benchmark {
 const BENCHMARKS: Readonly<Record<string, () => Promise<Benchmark>>> = {
   engine: () => import('./engine.js'),
   mqtt: () => import('./mqtt.js'),
+  alerts: () => import('./alerts.js'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {
