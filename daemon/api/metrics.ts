@@ -106,6 +106,19 @@ export function createMetrics(gateway: () => Gateway): Metrics {
       },
     });
   }
+  new Counter({
+    name: 'sluice_outbox_dropped_total',
+    help: 'Outputs dropped from the sink’s outbox since start: reason full (its overflow policy) or age (older than maxAge).',
+    labelNames: ['sink', 'reason'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [sink, s] of Object.entries(gateway().status().sinks)) {
+        this.inc({ sink, reason: 'full' }, s.outbox.dropped.full);
+        this.inc({ sink, reason: 'age' }, s.outbox.dropped.age);
+      }
+    },
+  });
   new Gauge({
     name: 'sluice_intake_pending_records',
     help: 'Records received and not yet in a batch.',

@@ -28,7 +28,15 @@ interface Status {
     string,
     { state: string; records: number; recordsPerSecond: number; lastRecordMs: number | null }
   >;
-  sinks: Record<string, { state: string; sent: number; outboxEntries: number }>;
+  sinks: Record<
+    string,
+    {
+      state: string;
+      sent: number;
+      outboxEntries: number;
+      outbox: { maxBytes: number; onFull: string; dropped: { full: number; age: number } };
+    }
+  >;
   intake: { pending: number; backpressured: boolean };
   disk: { totalBytes: number | null; availableBytes: number | null; dbBytes: number | null };
 }
@@ -64,6 +72,11 @@ describe('status', () => {
         : undefined;
     });
     expect(later.receivers.sensors?.lastRecordMs).toBeGreaterThan(0);
+    expect(later.sinks.results?.outbox).toMatchObject({
+      maxBytes: 256 * 1024 * 1024,
+      onFull: 'drop-oldest',
+      dropped: { full: 0, age: 0 },
+    });
   });
 });
 
@@ -180,6 +193,8 @@ describe('metrics', () => {
     expect(one('sluice_batch_scheduling_delay_seconds_count')?.value).toBeGreaterThan(0);
     expect(one('sluice_outbox_entries', '{sink="results"}')).toBeDefined();
     expect(one('sluice_outbox_bytes', '{sink="results"}')).toBeDefined();
+    expect(one('sluice_outbox_dropped_total', '{sink="results",reason="full"}')?.value).toBe(0);
+    expect(one('sluice_outbox_dropped_total', '{sink="results",reason="age"}')?.value).toBe(0);
     expect(one('sluice_intake_pending_records')).toBeDefined();
     expect(one('sluice_intake_backpressured')?.value).toBe(0);
     expect(one('process_resident_memory_bytes')?.value).toBeGreaterThan(0);
