@@ -37,6 +37,12 @@ export const webhookSinkConfigSchema = z
       .refine((ms) => ms > 0 || { message: 'the timeout must be longer than 0' })
       .prefault('10s')
       .describe('How long one request may take before it counts as failed (and is retried). Default: 10s.'),
+    retryFor: durationSchema
+      .refine((ms) => ms > 0 || { message: 'retryFor must be longer than 0' })
+      .prefault('24h')
+      .describe(
+        'How long one record is retried (from its first failure, counted while the daemon runs) before it goes to the dead letters. Default: 24h.',
+      ),
     ...sinkCommonShape,
   })
   .describe(

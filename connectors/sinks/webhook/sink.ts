@@ -38,6 +38,8 @@ export class WebhookSink implements Sink {
   private closing = new AbortController();
   /** Epoch ms before which the far side asked not to be called (Retry-After). */
   private notBeforeMs = 0;
+  /** The entry being retried: its id and when it first failed (in memory: a restart starts the count over). */
+  private failing: { id: string; sinceMs: number } | undefined;
 
   constructor(
     readonly id: string,
@@ -56,7 +58,30 @@ export class WebhookSink implements Sink {
   }
 
   async send(entries: readonly OutboxEntry[]): Promise<void> {
-    for (const [index, entry] of entries.entries()) await this.post(entry, index);
+    for (const [index, entry] of entries.entries()) {
+      try {
+        await this.post(entry, index);
+      } catch (err) {
+        throw this.giveUpAfterRetryFor(err, entry, index);
+      }
+      if (this.failing?.id === entry.id) this.failing = undefined;
+    }
+  }
+
+  /** A retryable failure of an entry that has failed for longer than retryFor becomes a permanent one. */
+  private giveUpAfterRetryFor(err: unknown, entry: OutboxEntry, index: number): unknown {
+    if (!(err instanceof SinkSendError)) return err;
+    const now = this.now();
+    if (this.failing?.id !== entry.id) this.failing = { id: entry.id, sinceMs: now };
+    if (now - this.failing.sinceMs < this.config.retryFor) return err;
+    this.failing = undefined;
+    return new PermanentSinkError(
+      `${err.message}; gave up after ${this.config.retryFor} ms of retries`,
+      index,
+      {
+        cause: err,
+      },
+    );
   }
 
   close(): Promise<void> {

@@ -47,7 +47,7 @@ const entry = (n: number): OutboxEntry => ({
 });
 
 /** Commits `count` entries into the outbox of sink `ops`, then drains it with the forwarder until empty. */
-async function deliver(count: number, answers: Answer[]) {
+async function deliver(count: number, answers: Answer[], retryFor = '24h') {
   const outbox = await Outbox.open(store, 'ops', outboxLimitsSchema.parse({}));
   const set = new OutboxSet();
   set.add(outbox);
@@ -62,6 +62,7 @@ async function deliver(count: number, answers: Answer[]) {
     url: server.url,
     secret: SECRET,
     timeout: '300ms',
+    retryFor,
   });
   const sink = createSink('ops', config, {
     log: silent,
@@ -129,4 +130,21 @@ test('a redirect is never followed: the entry stays until the target answers 2xx
   expect(server.received.map((r) => [r.id, r.path])).toEqual(
     [0, 1, 2].map(() => [entries[0]?.id, '/hooks/sluice']),
   );
+});
+
+test('an entry still failing after retryFor goes to the dead letters, and the next one gets its own retryFor', async () => {
+  const { entries, letters, forwarder } = await deliver(
+    2,
+    Array.from({ length: 10_000 }, () => ({ status: 500 })),
+    '150ms',
+  );
+  const reason = 'HTTP 500; gave up after 150 ms of retries';
+  expect(letters).toEqual([
+    { ...entries[0], reason },
+    { ...entries[1], reason },
+  ]);
+  expect(forwarder.sent).toBe(0);
+  for (const e of entries) {
+    expect(server.received.filter((r) => r.id === e.id).length).toBeGreaterThan(2);
+  }
 });
