@@ -64,12 +64,18 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-cache',
 };
 
-/** dir: where index.html, app.js and style.css are (default: found beside this module or in the package). */
-export function registerDashboard(app: FastifyInstance, dir?: string): void {
+export interface DashboardOptions {
+  /** Where index.html, app.js and style.css are. Default: beside this module or in the package. */
+  dir?: string;
+  /** Whether the API needs a token: the page then asks for it before its first request. Default: false. */
+  tokenRequired?: boolean;
+}
+
+export function registerDashboard(app: FastifyInstance, options: DashboardOptions = {}): void {
   // Read once at start: a few tens of KiB, and no file path ever comes from a request.
   let files: { url: string; type: string; body: Buffer }[];
   try {
-    files = Object.entries(assets(dir)).map(([url, a]) => ({
+    files = Object.entries(assets(options.dir)).map(([url, a]) => ({
       url,
       type: a.type,
       body: readFileSync(a.file),
@@ -85,6 +91,19 @@ export function registerDashboard(app: FastifyInstance, dir?: string): void {
       }),
     );
     return;
+  }
+  if (options.tokenRequired === true) {
+    const page = files.find((f) => f.url === '/');
+    if (page !== undefined) {
+      page.body = Buffer.from(
+        page.body
+          .toString('utf8')
+          .replace(
+            '<meta name="sluice-auth" content="none" />',
+            '<meta name="sluice-auth" content="bearer" />',
+          ),
+      );
+    }
   }
   for (const { url, type, body } of files) {
     app.get(url, { schema: { hide: true } }, (_request, reply) =>

@@ -216,7 +216,7 @@ export async function createApiServer(options: ApiOptions): Promise<ApiServer> {
       ...(token === undefined ? {} : { security: [{ bearer: [] }] }),
     },
   });
-  registerDashboard(app);
+  registerDashboard(app, { tokenRequired: expected !== undefined });
   registerRoutes(app, {
     gateway: () => gateway,
     reload: options.reload,

@@ -8,6 +8,8 @@ const POINTS = 120; // batches kept in the charts
 const $ = (id) => document.getElementById(id);
 
 let token = sessionStorage.getItem(TOKEN_KEY);
+// The server marks the page when its API needs a token: ask before the first request rather than after a 401.
+const tokenRequired = document.querySelector('meta[name="sluice-auth"]')?.content === 'bearer';
 let intervalMs = 1000;
 let batchesSeen = 0;
 let pipelines = [];
@@ -430,4 +432,5 @@ $('login').addEventListener('submit', (e) => {
   void start();
 });
 
-void start();
+if (tokenRequired && !token) showLogin('');
+else void start();

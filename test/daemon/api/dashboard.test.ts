@@ -155,13 +155,17 @@ describe('dashboard with a token', () => {
     const form = page.locator('#login');
     await form.waitFor({ state: 'visible' });
     expect(await page.locator('#board').isHidden()).toBe(true);
-    // The page's 401 on the first status request is expected here.
-    problems.length = 0;
+    // The page knew a token is needed (a meta tag from the server): it asked before any request failed.
+    expect(problems).toEqual([]);
+    expect(await page.locator('#login-error').innerText()).toBe('');
 
     // A wrong token is refused and the form says so.
     await page.locator('#token').fill('wrong-token');
     await page.locator('#login button').click();
     await expect.poll(() => page.locator('#login-error').innerText()).toContain('refused');
+    // The refused token's 401 is the only problem so far.
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.every((p) => p.includes('401'))).toBe(true);
     problems.length = 0;
 
     await page.locator('#token').fill(TOKEN);
@@ -196,7 +200,7 @@ describe('dashboard with a token', () => {
 describe('dashboard files missing', () => {
   test('GET / answers 503 with a hint, and the rest of the API is unaffected', async () => {
     const app = Fastify({ logger: false });
-    registerDashboard(app, path.join(tmpdir(), 'sluice-no-such-dashboard'));
+    registerDashboard(app, { dir: path.join(tmpdir(), 'sluice-no-such-dashboard') });
     app.get('/healthz', () => ({ status: 'ok' }));
     const page = await app.inject({ method: 'GET', url: '/' });
     expect(page.statusCode).toBe(503);
