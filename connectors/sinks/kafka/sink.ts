@@ -45,6 +45,8 @@ export class KafkaSink implements Sink {
       throw err;
     }
     this.connected = true;
+    // A fresh connection gets recreateAfter sends of its own before it is thrown away.
+    this.failures = 0;
   }
 
   async send(entries: readonly OutboxEntry[]): Promise<void> {
