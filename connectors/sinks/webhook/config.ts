@@ -37,6 +37,12 @@ export const webhookSinkConfigSchema = z
       .refine((ms) => ms > 0 || { message: 'the timeout must be longer than 0' })
       .prefault('10s')
       .describe('How long one request may take before it counts as failed (and is retried). Default: 10s.'),
+    format: z
+      .enum(['json', 'slack'])
+      .default('json')
+      .describe(
+        'Body: json sends the record as it is; slack sends {"text": …}, a one-line summary for Slack-compatible incoming webhooks. Default: json.',
+      ),
     retryFor: durationSchema
       .refine((ms) => ms > 0 || { message: 'retryFor must be longer than 0' })
       .prefault('24h')

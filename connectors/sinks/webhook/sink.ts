@@ -25,6 +25,33 @@ export function sign(key: Buffer, id: string, timestampS: number, body: string):
   return `v1,${createHmac('sha256', key).update(`${id}.${timestampS}.${body}`).digest('base64')}`;
 }
 
+/**
+ * The request body for a record: the record itself (json), or a Slack-compatible `{"text"}` summary: an alert
+ * notification as `[critical] overheat firing: t-17 on greenhouse-7 (temp_max=41.3)`, any other record as its id
+ * and values.
+ */
+export function bodyOf(format: 'json' | 'slack', value: string): string {
+  if (format === 'json') return value;
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(value) as Record<string, unknown>;
+  } catch {
+    return JSON.stringify({ text: value });
+  }
+  const values = record.values;
+  const shown =
+    typeof values === 'object' && values !== null
+      ? Object.entries(values)
+          .map(([name, v]) => `${name}=${JSON.stringify(v)}`)
+          .join(', ')
+      : '';
+  const text =
+    typeof record.alert === 'string'
+      ? `[${String(record.severity)}] ${record.alert} ${String(record.status)}: ${String(record.key)} on ${String(record.gateway)}${shown === '' ? '' : ` (${shown})`}`
+      : `${String(record.id)}${shown === '' ? '' : `: ${shown}`}`;
+  return JSON.stringify({ text });
+}
+
 /** Retry-After as delay-seconds or an HTTP date, in ms from nowMs; undefined when absent or unreadable. */
 export function retryAfterMs(header: string | null, nowMs: number): number | undefined {
   if (header === null) return undefined;
@@ -91,6 +118,7 @@ export class WebhookSink implements Sink {
 
   private async post(entry: OutboxEntry, index: number): Promise<void> {
     const timestampS = Math.floor(this.now() / 1000);
+    const body = bodyOf(this.config.format, entry.value);
     const signal = AbortSignal.any([this.closing.signal, AbortSignal.timeout(this.config.timeout)]);
     let response: Response;
     try {
@@ -103,9 +131,9 @@ export class WebhookSink implements Sink {
           'user-agent': 'sluice-webhook',
           'webhook-id': entry.id,
           'webhook-timestamp': String(timestampS),
-          'webhook-signature': sign(this.key, entry.id, timestampS, entry.value),
+          'webhook-signature': sign(this.key, entry.id, timestampS, body),
         },
-        body: entry.value,
+        body,
       });
       // Read the body so the connection can be reused; its content does not matter.
       await response.arrayBuffer();

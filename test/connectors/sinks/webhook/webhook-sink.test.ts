@@ -37,12 +37,13 @@ afterEach(() => {
   server.received.length = 0;
 });
 
-function sinkFor(options: { secret?: string; timeout?: string; url?: string } = {}) {
+function sinkFor(options: { secret?: string; timeout?: string; url?: string; format?: string } = {}) {
   const config = webhookSinkConfigSchema.parse({
     type: 'webhook',
     url: options.url ?? server.url,
     secret: options.secret ?? SECRET,
     ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+    ...(options.format === undefined ? {} : { format: options.format }),
   });
   return createSink('ops', config, host);
 }
@@ -159,5 +160,28 @@ describe('webhook sink', () => {
     expect(retryAfterMs('999999', 0)).toBe(3_600_000);
     expect(retryAfterMs('soon', 0)).toBeUndefined();
     expect(retryAfterMs(null, 0)).toBeUndefined();
+  });
+
+  test('format: slack posts a signed {"text"} summary of an alert, and of any other record', async () => {
+    const notification = {
+      id: 'gw/overheat/t-17/1000/firing',
+      alert: 'overheat',
+      status: 'firing',
+      severity: 'critical',
+      key: 't-17',
+      labels: {},
+      values: { temp_max: 41.3 },
+      startsAt: 1000,
+      gateway: 'gw',
+    };
+    const window = { id: 'gw/climate-1m/t-17/0', values: { n: 3, temp_avg: null } };
+    await sinkFor({ format: 'slack' }).send([
+      { id: notification.id, key: 't-17', value: JSON.stringify(notification) },
+      { id: window.id, key: 't-17', value: JSON.stringify(window) },
+    ]);
+    expect(server.received.map((r) => [r.id, JSON.parse(r.body) as unknown, r.verified])).toEqual([
+      [notification.id, { text: '[critical] overheat firing: t-17 on gw (temp_max=41.3)' }, true],
+      [window.id, { text: 'gw/climate-1m/t-17/0: n=3, temp_avg=null' }, true],
+    ]);
   });
 });
