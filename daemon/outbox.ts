@@ -44,6 +44,12 @@ export class Outbox {
   /** Entries handed to the forwarder and not yet acknowledged, with their bytes. */
   private readonly inFlight = new Map<string, number>();
   private lock: Promise<void> = Promise.resolve();
+  /**
+   * A key at or below which no entry is left (the newest one deleted from the front). Reads start after it:
+   * LevelDB iterators otherwise step over every deleted entry until compaction, which makes draining a large
+   * outbox quadratic. New entries always sort after existing ones (batch times only grow).
+   */
+  private floor: string | undefined;
   readonly level: JsonLevel;
 
   private constructor(
@@ -101,7 +107,7 @@ export class Outbox {
     try {
       const keys: string[] = [];
       const entries: OutboxEntry[] = [];
-      for await (const [key, value] of this.level.iterator({ limit })) {
+      for await (const [key, value] of this.level.iterator({ ...this.range(), limit })) {
         const entry = value as OutboxEntry;
         keys.push(key);
         entries.push(entry);
@@ -118,6 +124,8 @@ export class Outbox {
     const release = await this.acquire();
     try {
       await this.store.write(keys.map((key) => ({ type: 'del', sublevel: this.level, key })));
+      // Acknowledged entries are the oldest ones taken: nothing is left up to the last of them.
+      this.raiseFloor(keys.at(-1));
       for (const key of keys) {
         const bytes = this.inFlight.get(key);
         if (bytes === undefined) continue;
@@ -151,7 +159,7 @@ export class Outbox {
     // Stored entries, oldest first: drop the expired ones, and with drop-oldest as many as the batch needs.
     const needsRoom = (): boolean => onFull === 'drop-oldest' && stored + incoming > maxBytes;
     if (this.oldestKey !== null && (keyTimeMs(this.oldestKey) < ageCutoff || needsRoom())) {
-      for await (const [key, value] of this.level.iterator()) {
+      for await (const [key, value] of this.level.iterator(this.range())) {
         let reason: 'full' | 'age';
         if (keyTimeMs(key) < ageCutoff) reason = 'age';
         else if (needsRoom()) reason = 'full';
@@ -209,6 +217,7 @@ export class Outbox {
           this.entries--;
           this.bytes -= bytes;
         }
+        this.raiseFloor(removed.at(-1)?.key);
         this.dropped.full += rejected;
         this.dropped.age += expiredOnArrival;
         this.entries += added;
@@ -225,7 +234,15 @@ export class Outbox {
 
   private async refreshOldest(): Promise<void> {
     this.oldestKey = null;
-    for await (const key of this.level.keys({ limit: 1 })) this.oldestKey = key;
+    for await (const key of this.level.keys({ ...this.range(), limit: 1 })) this.oldestKey = key;
+  }
+
+  private range(): { gt?: string } {
+    return this.floor === undefined ? {} : { gt: this.floor };
+  }
+
+  private raiseFloor(key: string | undefined): void {
+    if (key !== undefined && (this.floor === undefined || key > this.floor)) this.floor = key;
   }
 
   private async acquire(): Promise<() => void> {
