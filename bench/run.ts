@@ -10,6 +10,7 @@ const BENCHMARKS: Readonly<Record<string, () => Promise<Benchmark>>> = {
   engine: () => import('./engine.js'),
   mqtt: () => import('./mqtt.js'),
   alerts: () => import('./alerts.js'),
+  upstream: () => import('./upstream.js'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {
