@@ -14,6 +14,7 @@ import type { Config, ReceiverConfig, SinkConfig } from './config/schema.js';
 import { Driver, type BatchStats, type DriverOptions, type RecoveryReport } from './driver.js';
 import type { CompiledGraph } from './pipelines/compile.js';
 import type { WindowRecord } from './pipelines/window-result.js';
+import type { AlertNotification } from '../operators/alerts/index.js';
 import { SluiceError } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import type { DeadLetter } from './intake/dead-letter.js';
@@ -83,6 +84,9 @@ export interface Gateway {
   deadLetters(options?: { receiver?: string; limit?: number }): Promise<DeadLetter[]>;
   /** A pipeline's latest committed window results, newest first (kept in memory since start). */
   results(pipeline: string, limit?: number): WindowRecord[];
+  /** The latest committed alert notifications (firing, repeats, resolved) of every rule, newest first: a bounded
+   * history of transitions kept in memory since start (as many as resultsKept). */
+  alerts(limit?: number): AlertNotification[];
   /** Calls listener with every event until the returned function is called. */
   subscribe(listener: (event: GatewayEvent) => void): () => void;
 }
@@ -115,6 +119,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   // In memory because an outbox entry is deleted as soon as its sink acknowledges it.
   const resultsKept = options.resultsKept ?? 200;
   const rings = new Map<string, WindowRecord[]>(Object.keys(config.pipelines).map((id) => [id, []]));
+  const alertRing: AlertNotification[] = [];
   let uncommitted: Map<string, OutboxEntry[]>[] = [];
   const publishResults = (): void => {
     for (const outputs of uncommitted) {
@@ -123,7 +128,12 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
         for (const entry of entries) {
           if (seen.has(entry.id)) continue; // the same record goes to each of the pipeline's sinks
           seen.add(entry.id);
-          const record = JSON.parse(entry.value) as WindowRecord;
+          const record = JSON.parse(entry.value) as WindowRecord | AlertNotification;
+          if ('alert' in record) {
+            alertRing.push(record);
+            if (alertRing.length > resultsKept) alertRing.splice(0, alertRing.length - resultsKept);
+            continue;
+          }
           const ring = rings.get(record.pipeline);
           if (ring === undefined) continue;
           ring.push(record);
@@ -310,6 +320,8 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   const results = (pipeline: string, limit = 50): WindowRecord[] =>
     limit <= 0 ? [] : (rings.get(pipeline) ?? []).slice(-limit).reverse();
 
+  const alerts = (limit = 50): AlertNotification[] => (limit <= 0 ? [] : alertRing.slice(-limit).reverse());
+
   const subscribe = (listener: (event: GatewayEvent) => void): (() => void) => {
     listeners.add(listener);
     return () => {
@@ -317,7 +329,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     };
   };
 
-  return { config, start, stop, status, backlog, deadLetters, results, subscribe };
+  return { config, start, stop, status, backlog, deadLetters, results, alerts, subscribe };
 }
 
 /** A sink's outbox and drain settings; every sink schema spreads sinkCommonShape, a new one may not yet. */

@@ -86,6 +86,13 @@ describe('an alert on a gateway', () => {
       return gateway !== undefined && gateway.results('climate-500ms').length >= 9 ? backlog : undefined;
     });
     expect(server.received.length).toBe(3);
+    // The gateway keeps the committed transitions, newest first, for status and the API.
+    expect(
+      gateway
+        .alerts()
+        .map((n) => n.id)
+        .sort(),
+    ).toEqual(received.map((r) => r.id).sort());
   });
 
   test('a restart neither re-fires nor forgets a firing alert: its state comes back from the checkpoint', async () => {
