@@ -65,6 +65,8 @@ export class WebhookSink implements Sink {
   private closing = new AbortController();
   /** Epoch ms before which the far side asked not to be called (Retry-After). */
   private notBeforeMs = 0;
+  /** Between connect() and close(): send() before connect() rejects, as every sink's does. */
+  private connected = false;
   /** The entry being retried: its id and when it first failed (in memory: a restart starts the count over). */
   private failing: { id: string; sinceMs: number } | undefined;
 
@@ -82,9 +84,11 @@ export class WebhookSink implements Sink {
     if (this.closing.signal.aborted) this.closing = new AbortController();
     const wait = this.notBeforeMs - this.now();
     if (wait > 0) await delay(wait, undefined, { signal: this.closing.signal });
+    this.connected = true;
   }
 
   async send(entries: readonly OutboxEntry[]): Promise<void> {
+    if (!this.connected) throw new SinkSendError(`webhook sink ${this.id} is not connected`, 0);
     for (const [index, entry] of entries.entries()) {
       try {
         await this.post(entry, index);
@@ -112,6 +116,7 @@ export class WebhookSink implements Sink {
   }
 
   close(): Promise<void> {
+    this.connected = false;
     this.closing.abort(new Error(`webhook sink ${this.id} closed`));
     return Promise.resolve();
   }

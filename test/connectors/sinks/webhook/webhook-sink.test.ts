@@ -37,7 +37,7 @@ afterEach(() => {
   server.received.length = 0;
 });
 
-function sinkFor(options: { secret?: string; timeout?: string; url?: string; format?: string } = {}) {
+async function connected(options: { secret?: string; timeout?: string; url?: string; format?: string } = {}) {
   const config = webhookSinkConfigSchema.parse({
     type: 'webhook',
     url: options.url ?? server.url,
@@ -45,7 +45,9 @@ function sinkFor(options: { secret?: string; timeout?: string; url?: string; for
     ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
     ...(options.format === undefined ? {} : { format: options.format }),
   });
-  return createSink('ops', config, host);
+  const sink = createSink('ops', config, host);
+  await sink.connect();
+  return sink;
 }
 
 const entry = (n: number): OutboxEntry => ({
@@ -65,8 +67,7 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
 
 describe('webhook sink', () => {
   test('posts each entry in order, signed so that an independent check verifies it', async () => {
-    const sink = sinkFor();
-    await sink.connect();
+    const sink = await connected();
     const before = Math.floor(Date.now() / 1000);
     await sink.send([entry(1), entry(2), entry(3)]);
     expect(server.received.map((r) => [r.id, r.body, r.verified, r.path])).toEqual(
@@ -80,7 +81,7 @@ describe('webhook sink', () => {
   });
 
   test('a tampered body, id or timestamp fails verification', async () => {
-    const sink = sinkFor();
+    const sink = await connected();
     await sink.send([entry(1)]);
     const [r] = server.received;
     if (r === undefined) throw new Error('nothing received');
@@ -96,7 +97,7 @@ describe('webhook sink', () => {
   test('a secret without whsec_ signs with its UTF-8 bytes', async () => {
     const plain = await startWebhookServer('plain secret ✓');
     try {
-      await sinkFor({ url: plain.url, secret: 'plain secret ✓' }).send([entry(1)]);
+      await (await connected({ url: plain.url, secret: 'plain secret ✓' })).send([entry(1)]);
       expect(plain.received.map((r) => r.verified)).toEqual([true]);
     } finally {
       await plain.close();
@@ -105,7 +106,7 @@ describe('webhook sink', () => {
 
   test('a 500 rejects with the number of entries delivered before it, so only the rest is sent again', async () => {
     server.script({ status: 204 }, { status: 500 });
-    const err = await failure(sinkFor().send([entry(1), entry(2), entry(3)]));
+    const err = await failure((await connected()).send([entry(1), entry(2), entry(3)]));
     expect(err).toBeInstanceOf(SinkSendError);
     expect(err).toMatchObject({ delivered: 1, message: 'HTTP 500' });
     expect(server.received.map((r) => r.id)).toEqual([entry(1).id, entry(2).id]);
@@ -113,7 +114,7 @@ describe('webhook sink', () => {
 
   test('a 429 with Retry-After rejects, and the next connect() waits it out', async () => {
     server.script({ status: 429, headers: { 'retry-after': '1' } });
-    const sink = sinkFor();
+    const sink = await connected();
     const err = await failure(sink.send([entry(1)]));
     expect(err).toMatchObject({ name: 'SinkSendError', delivered: 0, retryAfterMs: 1000 });
     const started = Date.now();
@@ -128,14 +129,14 @@ describe('webhook sink', () => {
 
   test('no answer within the timeout rejects as retryable', async () => {
     server.script({ hang: true });
-    const err = await failure(sinkFor({ timeout: '200ms' }).send([entry(1)]));
+    const err = await failure((await connected({ timeout: '200ms' })).send([entry(1)]));
     expect(err).toBeInstanceOf(SinkSendError);
     expect(err).toMatchObject({ delivered: 0, message: 'no answer within 200 ms' });
   });
 
   test('a redirect is a failure and is not followed', async () => {
     server.script({ redirectTo: '/elsewhere' });
-    const err = await failure(sinkFor().send([entry(1), entry(2)]));
+    const err = await failure((await connected()).send([entry(1), entry(2)]));
     expect(err).toBeInstanceOf(SinkSendError);
     expect(err).toMatchObject({ delivered: 0 });
     expect(server.received.map((r) => r.path)).toEqual(['/hooks/sluice']);
@@ -143,9 +144,16 @@ describe('webhook sink', () => {
 
   test('a 400 is permanent: the error names the entry, the ones before it were delivered', async () => {
     server.script({ status: 200 }, { status: 400 });
-    const err = await failure(sinkFor().send([entry(1), entry(2), entry(3)]));
+    const err = await failure((await connected()).send([entry(1), entry(2), entry(3)]));
     expect(err).toBeInstanceOf(PermanentSinkError);
     expect(err).toMatchObject({ index: 1, message: 'HTTP 400' });
+  });
+
+  test('rejects a send before connect() and after close()', async () => {
+    const sink = await connected();
+    await sink.close();
+    await expect(sink.send([entry(1)])).rejects.toThrow(/not connected/);
+    expect(server.received).toEqual([]);
   });
 
   test('the secret never shows in a log line or the parsed config', () => {
@@ -175,7 +183,9 @@ describe('webhook sink', () => {
       gateway: 'gw',
     };
     const window = { id: 'gw/climate-1m/t-17/0', values: { n: 3, temp_avg: null } };
-    await sinkFor({ format: 'slack' }).send([
+    await (
+      await connected({ format: 'slack' })
+    ).send([
       { id: notification.id, key: 't-17', value: JSON.stringify(notification) },
       { id: window.id, key: 't-17', value: JSON.stringify(window) },
     ]);
