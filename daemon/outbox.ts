@@ -43,6 +43,8 @@ export class Outbox {
   private readonly dropped = { full: 0, age: 0 };
   /** Entries handed to the forwarder and not yet acknowledged, with their bytes. */
   private readonly inFlight = new Map<string, number>();
+  /** Entries dropped while being sent, by reason: if the send succeeds after all, they were not lost. */
+  private readonly droppedInFlight = new Map<string, 'full' | 'age'>();
   private lock: Promise<void> = Promise.resolve();
   /**
    * A key at or below which no entry is left (the newest one deleted from the front). Reads start after it:
@@ -127,6 +129,12 @@ export class Outbox {
       // Acknowledged entries are the oldest ones taken: nothing is left up to the last of them.
       this.raiseFloor(keys.at(-1));
       for (const key of keys) {
+        const reason = this.droppedInFlight.get(key);
+        if (reason !== undefined) {
+          // Dropped while it was being sent, and it arrived anyway: not a loss.
+          this.droppedInFlight.delete(key);
+          this.dropped[reason]--;
+        }
         const bytes = this.inFlight.get(key);
         if (bytes === undefined) continue;
         this.inFlight.delete(key);
@@ -141,7 +149,10 @@ export class Outbox {
 
   /** A send failed: its entries stay and are taken again. */
   abandon(keys: readonly string[]): void {
-    for (const key of keys) this.inFlight.delete(key);
+    for (const key of keys) {
+      this.inFlight.delete(key);
+      this.droppedInFlight.delete(key);
+    }
   }
 
   private async planLocked(
@@ -213,7 +224,7 @@ export class Outbox {
         if (!settle()) return;
         for (const { key, bytes, reason } of removed) {
           this.dropped[reason]++;
-          this.inFlight.delete(key);
+          if (this.inFlight.delete(key)) this.droppedInFlight.set(key, reason);
           this.entries--;
           this.bytes -= bytes;
         }

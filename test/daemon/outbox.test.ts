@@ -91,13 +91,27 @@ describe('an outbox with drop-oldest', () => {
     await expectCountersMatchStore(outbox);
   });
 
-  test('counts an entry dropped while it is being sent once, and its late acknowledgement changes nothing', async () => {
+  test('does not count an entry dropped while it is being sent as lost when its send succeeds', async () => {
     const outbox = await open({ maxBytes: '1000B' });
     await commit(outbox, T0, range(0, 10));
     const { keys } = await outbox.take(3);
     await commit(outbox, T0 + 100, range(10, 5));
+    expect(outbox.counters.dropped.full).toBe(5);
+    await expectCountersMatchStore(outbox);
+    // Those 3 arrived after all: only the 2 never sent are lost.
     await outbox.acknowledge(keys);
     expect((await scan()).ids).toEqual(range(5, 10).map((e) => e.id));
+    expect(outbox.counters.dropped.full).toBe(2);
+    await expectCountersMatchStore(outbox);
+  });
+
+  test('counts an entry dropped while its send fails as lost', async () => {
+    const outbox = await open({ maxBytes: '1000B' });
+    await commit(outbox, T0, range(0, 10));
+    const { keys } = await outbox.take(3);
+    await commit(outbox, T0 + 100, range(10, 5));
+    outbox.abandon(keys);
+    await outbox.acknowledge((await outbox.take(2)).keys);
     expect(outbox.counters.dropped.full).toBe(5);
     await expectCountersMatchStore(outbox);
   });
