@@ -116,7 +116,12 @@ export function sketchMerge(a: QuantileState, b: QuantileState): QuantileState {
 /** The q-quantile (see the accuracy contract above), or null for an empty sketch. */
 export function sketchQuantile(s: QuantileState, q: number): number | null {
   if (s === null || s.count === 0) return null;
-  const v = s.getValueAtQuantile(q);
+  // Ask for the middle of rank ⌊q·(n−1)⌋ rather than for q itself: the library turns q back into a rank in
+  // floating point and rounds it one way in the positive store and the other way in the negative one, so a q a
+  // few ulps below a rank boundary (0.9999999999999999 of 2 negatives) gave the next order statistic.
+  const n = s.count;
+  const rank = Math.floor(q * (n - 1));
+  const v = s.getValueAtQuantile(n === 1 ? 0 : Math.min(1, (rank + 0.5) / (n - 1)));
   return Math.min(s.max, Math.max(s.min, v));
 }
 

@@ -46,6 +46,17 @@ function withinBound(got: number | null, xs: readonly number[], q: number): bool
 }
 
 describe('quantiles', () => {
+  test('targets rank floor(q·(n−1)) as computed in floating point, even a few ulps below a rank boundary', () => {
+    // q·(n−1) = 0.9999999999999999 for two values: rank 0, the lower one, on either side of zero.
+    for (const xs of [
+      [-0.001, -1.0000000000000002],
+      [0.001, 1.0000000000000002],
+    ]) {
+      const agg = quantile(0.9999999999999999);
+      expect(withinBound(agg.result(fill(agg, xs)), xs, 0.9999999999999999)).toBe(true);
+    }
+  });
+
   test('target the lower order statistic at position floor(q·(n−1)), without interpolation', () => {
     const s = fill(aggregates.p50, [3, 1, 2]);
     const q75 = quantile(0.75);
