@@ -1,7 +1,7 @@
 // Bounded memory under a flood: with a tiny intake bound and batches far slower than the broker, the gateway
 // holds at most the bound in memory, reports backpressure, and leaves the rest with the broker (the MQTT
 // receiver stops reading and acknowledging); as batches drain the intake everything arrives, nothing lost.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createGateway, type Gateway } from '../../daemon/app.js';
 import { loadConfig } from '../../daemon/config/load.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
+import { readJsonLines } from '../support/jsonl.js';
 import { waitFor } from '../support/wait.js';
 
 const T0 = 1_700_000_000_000;
@@ -37,13 +38,7 @@ interface Result {
   values: { n: number; v_sum: number };
 }
 
-async function results(file: string): Promise<Result[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Result);
-}
+const results = (file: string): Promise<Result[]> => readJsonLines<Result>(file);
 
 test('holds at most the intake bound, leaves the rest with the broker, and loses nothing', async () => {
   const out = path.join(dir, 'out.jsonl');

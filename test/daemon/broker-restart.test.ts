@@ -2,7 +2,7 @@
 // last error while the broker is down, the supervisor reconnects it with backoff on its own, and every QoS 1
 // reading published before the stop (some still unacknowledged when the broker stops), right after the restart
 // (while the gateway is still backing off) and after the reconnect is counted exactly once in the window results.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -12,6 +12,7 @@ import { createGateway, type Gateway } from '../../daemon/app.js';
 import { loadConfig } from '../../daemon/config/load.js';
 import type { BackoffOptions } from '../../daemon/supervisor.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
+import { readJsonLines } from '../support/jsonl.js';
 import { waitFor } from '../support/wait.js';
 
 const T0 = 1_700_000_000_000;
@@ -37,13 +38,7 @@ interface Result {
   values: { n: number; v_sum: number };
 }
 
-async function results(file: string): Promise<Result[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Result);
-}
+const results = (file: string): Promise<Result[]> => readJsonLines<Result>(file);
 
 /** Publishes readings first..first+count-1 at QoS 1 over one connection; resolves when the broker has them all. */
 async function publish(first: number, count: number): Promise<void> {

@@ -1,7 +1,7 @@
 // End to end, in-process: a real Mosquitto, the MQTT receiver, the LevelDB store, event-time windows and the file
 // sink. A deterministic dataset (100 sensors, out of order within the lateness, some late beyond it, some
 // malformed) must give exactly the window results an independent computation expects.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createGateway, type Gateway } from '../../daemon/app.js';
 import { loadConfig } from '../../daemon/config/load.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
+import { readJsonLines } from '../support/jsonl.js';
 import { waitFor } from '../support/wait.js';
 
 const T0 = 1_700_000_000_000; // event-time origin of the dataset, a multiple of the window slide
@@ -47,13 +48,7 @@ interface Reading {
   temp: number;
 }
 
-async function readLines(file: string): Promise<Record<string, unknown>[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
+const readLines = (file: string): Promise<Record<string, unknown>[]> => readJsonLines(file);
 
 describe('a gateway fed over MQTT', () => {
   test('writes exactly the expected window results, and dead-letters malformed and late input', async () => {
