@@ -2,6 +2,7 @@
 // CEL expressions. Custom issues carry `params.hint` (how to fix it) and, for expressions, the catalog code and
 // the offset of the culprit inside the expression.
 import { z } from 'zod';
+import { secretSchema } from './secret.js';
 import { compileFilter, compileKey, type ExpressionError } from '../../operators/expressions/index.js';
 import { durationSchema, sizeSchema } from './units.js';
 
@@ -62,37 +63,32 @@ function expressionIssue(error: ExpressionError) {
   };
 }
 
+/** A config string holding a CEL expression that must compile; the value stays the source text. */
+function celSchema(
+  compile: (source: string) => { ok: true } | { ok: false; error: ExpressionError },
+  title: string,
+) {
+  return z
+    .string()
+    .superRefine((source, ctx) => {
+      const compiled = compile(source);
+      if (!compiled.ok) {
+        ctx.addIssue({
+          code: 'custom',
+          input: source,
+          message: compiled.error.message,
+          params: expressionIssue(compiled.error),
+        });
+      }
+    })
+    .meta({ title });
+}
+
 /** A CEL filter (`where`): must compile and give a bool. The value stays the source text; compile it once with compileFilter. */
-export const filterExpressionSchema = z
-  .string()
-  .superRefine((source, ctx) => {
-    const compiled = compileFilter(source);
-    if (!compiled.ok) {
-      ctx.addIssue({
-        code: 'custom',
-        input: source,
-        message: compiled.error.message,
-        params: expressionIssue(compiled.error),
-      });
-    }
-  })
-  .meta({ title: 'CEL expression (bool)' });
+export const filterExpressionSchema = celSchema(compileFilter, 'CEL expression (bool)');
 
 /** A CEL key expression (`key`): must compile and give a string or number. Compile it once with compileKey. */
-export const keyExpressionSchema = z
-  .string()
-  .superRefine((source, ctx) => {
-    const compiled = compileKey(source);
-    if (!compiled.ok) {
-      ctx.addIssue({
-        code: 'custom',
-        input: source,
-        message: compiled.error.message,
-        params: expressionIssue(compiled.error),
-      });
-    }
-  })
-  .meta({ title: 'CEL expression (string)' });
+export const keyExpressionSchema = celSchema(compileKey, 'CEL expression (string)');
 
 /** A payload field holding the record's event time (receivers' `time:`). */
 export const timeFieldSchema = z
@@ -149,3 +145,25 @@ export const sinkCommonShape = {
 
 export type OutboxLimits = z.output<typeof outboxLimitsSchema>;
 export type DrainConfig = z.output<typeof drainSchema>;
+
+/** TLS settings of a client connection (MQTT, Kafka); `keyFile` names the example credential file. */
+export function tlsClientSchema(keyFile: string, description: string) {
+  return z
+    .strictObject({
+      ca: z
+        .string()
+        .optional()
+        .describe('CA certificate(s), PEM, e.g. ${file:/etc/sluice/ca.pem}. Default: the system CAs.'),
+      cert: z.string().optional().describe('Client certificate, PEM, for mutual TLS. Default: none.'),
+      key: secretSchema
+        .optional()
+        .describe(
+          `Client private key, PEM, e.g. \${file:\${CREDENTIALS_DIRECTORY}/${keyFile}}. Default: none.`,
+        ),
+      rejectUnauthorized: z
+        .boolean()
+        .default(true)
+        .describe('Verify the broker certificate. Turn off only for testing. Default: true.'),
+    })
+    .describe(description);
+}

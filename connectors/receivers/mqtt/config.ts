@@ -5,6 +5,7 @@ import {
   keyExpressionSchema,
   timeFieldSchema,
   timeFormatSchema,
+  tlsClientSchema,
 } from '../../../daemon/config/common-schemas.js';
 import { secretSchema } from '../../../daemon/config/secret.js';
 import { durationSchema } from '../../../daemon/config/units.js';
@@ -71,22 +72,10 @@ const topicFilterSchema = z
     }
   });
 
-const tlsSchema = z
-  .strictObject({
-    ca: z
-      .string()
-      .optional()
-      .describe('CA certificate(s), PEM, e.g. ${file:/etc/sluice/ca.pem}. Default: the system CAs.'),
-    cert: z.string().optional().describe('Client certificate, PEM, for mutual TLS. Default: none.'),
-    key: secretSchema
-      .optional()
-      .describe('Client private key, PEM, e.g. ${file:${CREDENTIALS_DIRECTORY}/mqtt.key}. Default: none.'),
-    rejectUnauthorized: z
-      .boolean()
-      .default(true)
-      .describe('Verify the broker certificate. Turn off only for testing. Default: true.'),
-  })
-  .describe('TLS settings for mqtts:// and wss://. Default: system CAs, certificate verified.');
+const tlsSchema = tlsClientSchema(
+  'mqtt.key',
+  'TLS settings for mqtts:// and wss://. Default: system CAs, certificate verified.',
+);
 
 export const mqttReceiverConfigSchema = z
   .strictObject({

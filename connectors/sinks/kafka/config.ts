@@ -2,7 +2,7 @@
 // validation, the JSON Schema for editors and the reference docs all derive from it. No kafkajs here: the
 // schema is read at config time by every gateway, kafkajs only by one that sends to Kafka.
 import { z } from 'zod';
-import { sinkCommonShape } from '../../../daemon/config/common-schemas.js';
+import { sinkCommonShape, tlsClientSchema } from '../../../daemon/config/common-schemas.js';
 import { secretSchema } from '../../../daemon/config/secret.js';
 import { durationSchema } from '../../../daemon/config/units.js';
 
@@ -35,22 +35,7 @@ const topicSchema = z
   })
   .describe('Topic the records go to, e.g. edge.summaries.');
 
-const tlsSchema = z
-  .strictObject({
-    ca: z
-      .string()
-      .optional()
-      .describe('CA certificate(s), PEM, e.g. ${file:/etc/sluice/ca.pem}. Default: the system CAs.'),
-    cert: z.string().optional().describe('Client certificate, PEM, for mutual TLS. Default: none.'),
-    key: secretSchema
-      .optional()
-      .describe('Client private key, PEM, e.g. ${file:${CREDENTIALS_DIRECTORY}/kafka.key}. Default: none.'),
-    rejectUnauthorized: z
-      .boolean()
-      .default(true)
-      .describe('Verify the broker certificate. Turn off only for testing. Default: true.'),
-  })
-  .describe('Connect over TLS with these settings. Default: plaintext.');
+const tlsSchema = tlsClientSchema('kafka.key', 'Connect over TLS with these settings. Default: plaintext.');
 
 const saslSchema = z
   .strictObject({
