@@ -66,16 +66,19 @@ export interface NumericColumns<In, R> {
   readonly width: number;
   readonly empty: readonly number[];
   readonly add: (cells: Float64Array, o: number, input: In, ts: number) => void;
-  readonly merge: (
-    out: Float64Array,
-    oo: number,
-    a: Float64Array,
-    oa: number,
-    b: Float64Array,
-    ob: number,
-  ) => void;
+  readonly merge: ColumnMerge;
   readonly result: (cells: Float64Array, o: number) => R;
 }
+
+/** Merges the partials at a[oa…] and b[ob…] (a holding the older records) into out[oo…]. */
+export type ColumnMerge = (
+  out: Float64Array,
+  oo: number,
+  a: Float64Array,
+  oa: number,
+  b: Float64Array,
+  ob: number,
+) => void;
 
 interface Sketched {
   readonly nums: number[];

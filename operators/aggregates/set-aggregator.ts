@@ -3,6 +3,7 @@
 import type { Aggregator } from '../aggregator.js';
 import type {
   AggregateInput,
+  ColumnMerge,
   AggregateResult,
   AggregateSet,
   AggregateSetState,
@@ -14,14 +15,7 @@ export interface AggregatorColumns<T, R> {
   readonly width: number;
   readonly empty: readonly number[];
   readonly add: (cells: Float64Array, o: number, item: T) => void;
-  readonly merge: (
-    out: Float64Array,
-    oo: number,
-    a: Float64Array,
-    oa: number,
-    b: Float64Array,
-    ob: number,
-  ) => void;
+  readonly merge: ColumnMerge;
   readonly result: (cells: Float64Array, o: number) => R;
 }
 
