@@ -1,12 +1,13 @@
-// systemd notify: the messages and the watchdog interval from the environment, and `sluice run` under a stand-in
-// systemd-notify on PATH that records what the daemon sends: READY=1 after recovery, WATCHDOG=1 pings,
-// RELOADING=1 then READY=1 on SIGHUP, STOPPING=1 on SIGTERM.
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// systemd notify: the messages and the watchdog interval from the environment, and `sluice run` with the real
+// systemd-notify sending to a real notify socket (test/support/notify-socket.ts), which records what arrives:
+// READY=1 after recovery, WATCHDOG=1 pings, RELOADING=1 then READY=1 on SIGHUP, STOPPING=1 on SIGTERM.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createNotifier } from '../../daemon/notify.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon.js';
+import { listenNotifySocket, type NotifySocket } from '../support/notify-socket.js';
 import { waitFor } from '../support/wait.js';
 
 describe('createNotifier', () => {
@@ -70,22 +71,17 @@ describe('createNotifier', () => {
 describe('sluice run under systemd', () => {
   let dir: string | undefined;
   let daemon: DaemonProcess | undefined;
+  let socket: NotifySocket | undefined;
   afterAll(async () => {
     daemon?.child.kill('SIGKILL');
+    socket?.close();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   test('notifies ready after recovery, pings the watchdog, and reports reload and stop', async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'sluice-notify-'));
-    const bin = path.join(dir, 'bin');
-    const record = path.join(dir, 'notify.log');
-    // A stand-in for systemd-notify: one line per message, its assignments separated by "|".
-    await mkdir(bin);
-    await writeFile(
-      path.join(bin, 'systemd-notify'),
-      `#!/bin/sh\nIFS='|'; printf '%s|socket=%s\\n' "$*" "$NOTIFY_SOCKET" >> '${record}'\n`,
-    );
-    await chmod(path.join(bin, 'systemd-notify'), 0o755);
+    // The real systemd-notify (Debian's systemd package) sends to a real unix datagram socket, as under systemd.
+    socket = await listenNotifySocket(path.join(dir, 'notify.sock'));
     const file = path.join(dir, 'sluice.yaml');
     await writeFile(
       file,
@@ -101,41 +97,26 @@ pipelines:
 api: { port: 0 }
 `,
     );
-    daemon = startDaemon(
-      ['run', '-c', file],
-      {
-        PATH: `${bin}:${process.env.PATH ?? ''}`,
-        NOTIFY_SOCKET: '/run/systemd/notify-test',
-        WATCHDOG_USEC: '300000',
-      },
-      dir,
+    daemon = startDaemon(['run', '-c', file], { NOTIFY_SOCKET: socket.path, WATCHDOG_USEC: '300000' }, dir);
+    const received = socket;
+    const lifecycle = (): string[] =>
+      received
+        .messages()
+        .filter((x) => !x.startsWith('WATCHDOG=1'))
+        .map((x) => x.split('|')[0] ?? '');
+    await waitFor('READY=1 and two watchdog pings', () =>
+      received.messages().filter((x) => x === 'WATCHDOG=1').length >= 2 ? true : undefined,
     );
-    const lines = async (): Promise<string[]> =>
-      (await readFile(record, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '');
-    await waitFor('READY=1 and two watchdog pings', async () => {
-      const l = await lines();
-      return l.filter((x) => x.startsWith('WATCHDOG=1')).length >= 2 ? l : undefined;
-    });
-    const first = await lines();
-    expect(first[0]).toBe('READY=1|STATUS=running gateway notified|socket=/run/systemd/notify-test');
+    expect(received.messages()[0]).toBe('READY=1|STATUS=running gateway notified');
     expect(daemon.output()).toContain('"msg":"running"');
 
     daemon.child.kill('SIGHUP');
-    await waitFor('RELOADING=1 then READY=1', async () => {
-      const l = (await lines()).filter((x) => !x.startsWith('WATCHDOG'));
-      return l.length >= 3 ? l : undefined;
-    });
-    const events = (await lines()).filter((x) => !x.startsWith('WATCHDOG')).map((x) => x.split('|')[0]);
-    expect(events.slice(0, 3)).toEqual(['READY=1', 'RELOADING=1', 'READY=1']);
+    await waitFor('RELOADING=1 then READY=1', () => (lifecycle().length >= 3 ? true : undefined));
+    expect(lifecycle().slice(0, 3)).toEqual(['READY=1', 'RELOADING=1', 'READY=1']);
 
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toEqual({ code: 0, signal: null });
     daemon = undefined;
-    expect((await lines()).filter((x) => !x.startsWith('WATCHDOG')).map((x) => x.split('|')[0])).toEqual([
-      'READY=1',
-      'RELOADING=1',
-      'READY=1',
-      'STOPPING=1',
-    ]);
+    expect(lifecycle()).toEqual(['READY=1', 'RELOADING=1', 'READY=1', 'STOPPING=1']);
   }, 60_000);
 });
