@@ -29,9 +29,10 @@ export async function listenNotifySocket(socketPath: string): Promise<NotifySock
   );
   await Promise.race([
     spawnError,
-    waitFor(`the notify socket to listen${err === '' ? '' : `: ${err}`}`, () =>
-      out.startsWith('listening\n') ? true : undefined,
-    ),
+    waitFor('the notify socket to listen', () => {
+      if (err !== '') throw new Error(err.trim());
+      return out.startsWith('listening\n') ? true : undefined;
+    }),
   ]);
   return {
     path: socketPath,
