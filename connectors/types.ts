@@ -32,13 +32,29 @@ export interface RawMessage {
   error?: string;
 }
 
+/** A receiver's position in its source, saved with the records that reached it (see DeliverOptions). */
+export type ProgressEntry = readonly [key: string, value: unknown];
+
+export interface DeliverOptions {
+  /**
+   * Positions to save in the same atomic write as these messages: a file's byte offset, a Kafka partition's next
+   * offset. `[key, value]` with a JSON value; `null` deletes the key. After a crash the saved position is exactly
+   * where the records in the write-ahead log end, so a source without acknowledgements is read on from there
+   * without loss or double counting. Read back with ReceiverHost.savedProgress(). Default: none.
+   */
+  progress?: readonly ProgressEntry[];
+}
+
 /** What the daemon gives a receiver. */
 export interface ReceiverHost {
   /** Hands messages to the intake. Resolves once every message is durably in the write-ahead log (or in the
    * dead-letter store): only then may the receiver acknowledge its source. Waits while the intake is full
    * (backpressure): a receiver that awaits this stops reading. Rejects when the store cannot take them (disk
-   * full): the receiver must not acknowledge then. */
-  deliver(messages: readonly RawMessage[]): Promise<void>;
+   * full): the receiver must not acknowledge then. With options.progress, the positions are saved in the
+   * same write (a delivery with progress waits until the intake has room for all of it). */
+  deliver(messages: readonly RawMessage[], options?: DeliverOptions): Promise<void>;
+  /** The progress this receiver saved with its deliveries (its own keys, without any prefix). */
+  savedProgress(): Promise<ReadonlyMap<string, unknown>>;
   /** Reports that the connection was lost after connect() had succeeded; the supervisor reconnects. */
   disconnected(err?: Error): void;
   readonly log: Logger;

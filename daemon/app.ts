@@ -232,7 +232,8 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     for (const [id, rc] of Object.entries(config.receivers)) {
       const receiver = await createReceiver(id, rc, config.gateway.id, {
         log,
-        deliver: (messages) => activeIntake.deliver(id, messages),
+        deliver: (messages, deliverOptions) => activeIntake.deliver(id, messages, deliverOptions),
+        savedProgress: () => activeIntake.savedProgress(id),
         disconnected: (err) => {
           receiverParts.get(id)?.supervisor.disconnected(err);
         },

@@ -3,7 +3,7 @@
 // one), and holds them until the driver cuts them into a batch. deliver() resolves only once a message is
 // durable, which is when receivers acknowledge. The number of records waiting for a batch is bounded: when full,
 // deliver() waits (backpressure).
-import type { RawMessage } from '../../connectors/types.js';
+import type { DeliverOptions, RawMessage } from '../../connectors/types.js';
 import { SluiceError } from '../errors.js';
 import type { BatchOp, Store } from '../store/store.js';
 import { seqKey } from '../store/keys.js';
@@ -13,6 +13,14 @@ import { RedeliveryFilter } from './redelivery-filter.js';
 
 /** Meta key prefix of each receiver's redelivery filter. */
 export const REDELIVERY = 'redelivery/';
+
+/** Meta key prefix of receivers' source positions: `progress/<receiver>/<key>` (see DeliverOptions.progress). */
+export const PROGRESS = 'progress/';
+
+/** The meta key prefix of one receiver's source positions. */
+export function progressPrefix(receiverId: string): string {
+  return `${PROGRESS}${receiverId}/`;
+}
 
 export interface IntakeOptions {
   /** Records received but not yet in a batch before deliver() waits (default 100 000). */
@@ -88,6 +96,20 @@ export class Intake {
     this.filters.get(id)?.restore(fingerprints);
   }
 
+  /** A receiver's saved progress (what its deliveries' `progress` wrote), by key. */
+  async savedProgress(receiverId: string): Promise<Map<string, unknown>> {
+    const prefix = progressPrefix(receiverId);
+    const saved = new Map<string, unknown>();
+    // '0' follows '/': the range holds exactly the keys under `<receiver>/`.
+    for await (const [key, value] of this.store.meta.iterator({
+      gte: prefix,
+      lt: `${prefix.slice(0, -1)}0`,
+    })) {
+      saved.set(key.slice(prefix.length), value);
+    }
+    return saved;
+  }
+
   /** Redeliveries dropped per receiver since start. */
   redeliveriesDropped(id: string): number {
     return this.filters.get(id)?.dropped ?? 0;
@@ -103,14 +125,27 @@ export class Intake {
     return this.roomWaiters.length > 0;
   }
 
-  /** Decodes messages and makes them durable; see ReceiverHost.deliver. */
-  async deliver(receiverId: string, messages: readonly RawMessage[]): Promise<void> {
+  /** Decodes messages and makes them durable, with the receiver's progress if given; see ReceiverHost.deliver. */
+  async deliver(
+    receiverId: string,
+    messages: readonly RawMessage[],
+    options: DeliverOptions = {},
+  ): Promise<void> {
     if (this.closed) throw new SluiceError('SLUICE_INTERNAL', 'the intake is closed');
     const build = this.builders.get(receiverId);
     const counters = this.counters.get(receiverId);
     const filter = this.filters.get(receiverId);
     if (build === undefined || counters === undefined || filter === undefined) {
       throw new SluiceError('SLUICE_INTERNAL', `unknown receiver ${receiverId}`);
+    }
+    // A delivery that carries progress is written whole, in one write with its progress: it waits until there
+    // is room for all of it (unless it is larger than the bound, when its progress goes with its last part).
+    const progress = options.progress ?? [];
+    if (progress.length > 0 && messages.length <= this.maxPending) {
+      while (this.pendingCount + messages.length > this.maxPending) {
+        await new Promise<void>((r) => this.roomWaiters.push(r));
+        if (this.isClosed()) throw new SluiceError('SLUICE_INTERNAL', 'the intake is closed');
+      }
     }
     // The bound holds per record: a long delivery fills the room there is, has that part written (so the
     // driver can cut it and make room), and waits for more. It resolves once all of it is durable.
@@ -147,6 +182,15 @@ export class Intake {
         });
         counters.deadLetters++;
       }
+    }
+    // In the same buffer as the last records, so in the same atomic write: a crash keeps both or neither.
+    for (const [key, value] of progress) {
+      const metaKey = `${progressPrefix(receiverId)}${key}`;
+      this.buffer.push(
+        value === null
+          ? { type: 'del', sublevel: this.store.meta, key: metaKey }
+          : { type: 'put', sublevel: this.store.meta, key: metaKey, value },
+      );
     }
     parts.push(this.sealPart());
     await Promise.all(parts);

@@ -6,7 +6,7 @@ import {
   mqttReceiverConfigSchema,
   type MqttReceiverConfig,
 } from '../../../../connectors/receivers/mqtt/config.js';
-import type { Logger, RawMessage, ReceiverHost } from '../../../../connectors/types.js';
+import type { DeliverOptions, Logger, RawMessage, ReceiverHost } from '../../../../connectors/types.js';
 
 const WAIT_TIMEOUT_MS = 15_000;
 
@@ -27,6 +27,8 @@ export class TestHost implements ReceiverHost {
   readonly messages: RawMessage[] = [];
   readonly disconnects: (Error | undefined)[] = [];
   readonly logs: LogEntry[] = [];
+  /** Progress saved with deliveries (as the intake keeps it in its store), by key. */
+  readonly progress = new Map<string, unknown>();
   /** deliver() calls so far. */
   calls = 0;
   /** deliver() calls started but not settled. */
@@ -57,7 +59,7 @@ export class TestHost implements ReceiverHost {
     },
   };
 
-  deliver(messages: readonly RawMessage[]): Promise<void> {
+  deliver(messages: readonly RawMessage[], options: DeliverOptions = {}): Promise<void> {
     this.calls += 1;
     if (this.mode === 'reject') {
       this.#emit();
@@ -68,6 +70,10 @@ export class TestHost implements ReceiverHost {
     const settle = (): void => {
       this.pending -= 1;
       this.messages.push(...messages);
+      for (const [key, value] of options.progress ?? []) {
+        if (value === null) this.progress.delete(key);
+        else this.progress.set(key, value);
+      }
       this.#emit();
     };
     if (this.mode === 'accept') {
@@ -89,6 +95,10 @@ export class TestHost implements ReceiverHost {
   disconnected(err?: Error): void {
     this.disconnects.push(err);
     this.#emit();
+  }
+
+  savedProgress(): Promise<ReadonlyMap<string, unknown>> {
+    return Promise.resolve(new Map(this.progress));
   }
 
   /** Resolves the held deliveries (in order) and accepts from now on. */
