@@ -1,5 +1,11 @@
 // Alert rules over keyed streams: conditions with `for`, hysteresis, repeats, and absence; pure and clock-free.
-export { alertRule, type AlertRuleOptions } from './alert-rule.js';
+export {
+  alertRule,
+  type AlertHistoryEntry,
+  type AlertInstance,
+  type AlertRuleOptions,
+  type AlertRuleView,
+} from './alert-rule.js';
 export { compileCondition, conditionNames, type ConditionName } from './rule.js';
 export type {
   AlertInput,
