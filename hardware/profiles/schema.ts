@@ -69,6 +69,37 @@ export const registerSchema = z
 
 export type RegisterConfig = z.output<typeof registerSchema>;
 
+/**
+ * Adds an issue (at `path`) when a device's register map cannot be planned into reads or repeats a name: shared
+ * by profiles and by the devices a serial receiver's config writes out.
+ */
+export function checkRegisterMap(
+  device: { unitId: number; maxGap: number; registers: readonly RegisterConfig[] },
+  ctx: z.RefinementCtx,
+  path: (string | number)[],
+): void {
+  try {
+    planReads(device.unitId, device.registers, { maxGap: device.maxGap });
+  } catch (err) {
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: (err as Error).message,
+      params: { hint: 'check the addresses and types against the device manual' },
+    });
+  }
+  const names = device.registers.map((r) => r.name);
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  if (repeated !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: `register name "${repeated}" is used twice`,
+      params: { hint: 'give every register its own name' },
+    });
+  }
+}
+
 export const modbusDeviceSchema = z
   .strictObject({
     unitId: z.int().min(1).max(247).default(1).describe('Slave address, 1–247. Default: 1.'),
@@ -88,26 +119,7 @@ export const modbusDeviceSchema = z
       .describe('The register map.'),
   })
   .superRefine((device, ctx) => {
-    try {
-      planReads(device.unitId, device.registers, { maxGap: device.maxGap });
-    } catch (err) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['registers'],
-        message: (err as Error).message,
-        params: { hint: 'check the addresses and types against the device manual' },
-      });
-    }
-    const names = device.registers.map((r) => r.name);
-    const repeated = names.find((n, i) => names.indexOf(n) !== i);
-    if (repeated !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['registers'],
-        message: `register name "${repeated}" is used twice`,
-        params: { hint: 'give every register its own name' },
-      });
-    }
+    checkRegisterMap(device, ctx, ['registers']);
   })
   .describe('Modbus RTU polling: the device and its register map.');
 

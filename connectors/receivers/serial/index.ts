@@ -5,7 +5,7 @@ import type { SerialReceiverConfig } from './config.js';
 import { SerialReceiver } from './receiver.js';
 
 export { SerialReceiver, SerialReceiverError, openError, type SerialReceiverErrorKind } from './receiver.js';
-export { ModbusPoller, type PollOutcome } from './modbus-poller.js';
+export { ModbusPoller, type ModbusBusDevice, type PollOutcome } from './modbus-poller.js';
 export type { SerialReceiverConfig } from './config.js';
 
 /** Creates receiver `id`; idle until connect(). */

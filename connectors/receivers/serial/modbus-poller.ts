@@ -1,6 +1,8 @@
-// The Modbus RTU master of a serial receiver with `format: modbus`: every pollInterval it sends each planned read
-// in turn, collects the response (ended by its length from the header, by the inter-character silence, or by the
-// per-request timeout), and turns the whole poll into one outcome: the decoded fields, or the reason it failed
+// The Modbus RTU master of a serial receiver with `format: modbus`: it polls one or several devices (unit ids) on
+// the same bus, each on its own pollInterval. Requests are serialised: one exchange on the bus at a time, the
+// devices that fall due wait in a queue, so a device that does not answer holds the others up by its own timeout
+// per request and no more. Each response ends by its length from the header, by the inter-character silence, or
+// by the per-request timeout; each poll becomes one outcome: the decoded fields, or the reason it failed
 // (timeout, CRC, an exception from the slave) with the bytes that came back. Knows nothing of the port: it writes
 // through `write` and is fed what the port reads.
 import {
@@ -11,10 +13,15 @@ import {
 } from '../../../hardware/codecs/modbus/index.js';
 import type { ModbusDeviceConfig } from '../../../hardware/profiles/index.js';
 
-/** A poll's result: one record's fields, or a dead letter's reason and bytes. */
-export type PollOutcome =
-  | { ok: true; fields: Record<string, unknown>; atMs: number }
-  | { ok: false; reason: string; raw: Buffer; atMs: number };
+/** One device on the bus; `name` is set when the receiver polls a list of devices (it keys the records). */
+export interface ModbusBusDevice extends ModbusDeviceConfig {
+  name?: string;
+}
+
+/** A poll's result: one record's fields, or a dead letter's reason and bytes; `device` is the device's name. */
+export type PollOutcome = { device?: string; atMs: number } & (
+  { ok: true; fields: Record<string, unknown> } | { ok: false; reason: string; raw: Buffer }
+);
 
 export interface ModbusPollerOptions {
   /** Silence after the last byte that ends a response whose length the header did not give, ms. */
@@ -37,41 +44,67 @@ interface Exchange {
   gapTimer: NodeJS.Timeout | undefined;
 }
 
+/** A device and its schedule. */
+interface Slot {
+  readonly device: ModbusBusDevice;
+  readonly blocks: readonly ReadBlock[];
+  timer: NodeJS.Timeout | undefined;
+  /** Queued or being polled: a tick meanwhile is skipped. */
+  busy: boolean;
+}
+
 /** Bytes kept of a failed poll for its dead letter. */
 const MAX_RAW = 256;
 
 export class ModbusPoller {
-  readonly blocks: readonly ReadBlock[];
-  #timer: NodeJS.Timeout | undefined;
+  readonly #slots: readonly Slot[];
+  /** Devices due, in the order they fell due; the head is on the bus. */
+  #due: Slot[] = [];
+  #running = false;
   #exchange: Exchange | undefined;
-  #polling = false;
   #stopped = true;
-  /** Polls skipped because the previous one, or its delivery, was still in progress. */
+  /** Polls skipped because the device's previous poll, or a delivery, was still in progress. */
   skipped = 0;
   readonly #now: () => number;
 
   constructor(
-    private readonly device: ModbusDeviceConfig,
+    devices: readonly ModbusBusDevice[],
     private readonly options: ModbusPollerOptions,
   ) {
-    this.blocks = planReads(device.unitId, device.registers, { maxGap: device.maxGap });
+    this.#slots = devices.map((device) => ({
+      device,
+      blocks: planReads(device.unitId, device.registers, { maxGap: device.maxGap }),
+      timer: undefined,
+      busy: false,
+    }));
     this.#now = options.now ?? Date.now;
   }
 
-  /** Polls now and then every pollInterval, until stop(). */
-  start(): void {
-    this.#stopped = false;
-    this.#tick();
-    this.#timer = setInterval(() => {
-      this.#tick();
-    }, this.device.pollInterval);
+  /** The planned reads of every device, in device order. */
+  get blocks(): readonly ReadBlock[] {
+    return this.#slots.flatMap((slot) => slot.blocks);
   }
 
-  /** Stops polling; a poll in progress ends without an outcome. */
+  /** Polls every device now and then each every its pollInterval, until stop(). */
+  start(): void {
+    this.#stopped = false;
+    for (const slot of this.#slots) {
+      this.#tick(slot);
+      slot.timer = setInterval(() => {
+        this.#tick(slot);
+      }, slot.device.pollInterval);
+    }
+  }
+
+  /** Stops polling; a poll in progress ends without an outcome, queued ones are dropped. */
   stop(): void {
     this.#stopped = true;
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    for (const slot of this.#slots) {
+      clearInterval(slot.timer);
+      slot.timer = undefined;
+      slot.busy = false;
+    }
+    this.#due = [];
     this.#exchange?.finish(true);
   }
 
@@ -96,57 +129,75 @@ export class ModbusPoller {
     } else exchange.gapTimer.refresh();
   }
 
-  #tick(): void {
+  #tick(slot: Slot): void {
     if (this.#stopped) return;
-    if (this.#polling || !this.options.ready()) {
+    if (slot.busy || !this.options.ready()) {
       this.skipped++;
       return;
     }
-    this.#polling = true;
-    this.#poll().then(
-      (outcome) => {
-        this.#polling = false;
-        if (outcome !== undefined && !this.#stopped) this.options.onPoll(outcome);
-      },
-      (err: unknown) => {
-        this.#polling = false;
-        if (this.#stopped) return;
-        const reason = `cannot write the request: ${err instanceof Error ? err.message : String(err)}`;
-        this.options.onPoll({ ok: false, reason, raw: Buffer.alloc(0), atMs: this.#now() });
-      },
-    );
+    slot.busy = true;
+    this.#due.push(slot);
+    if (!this.#running) void this.#run();
   }
 
-  /** One poll: every block in turn; stops at the first that fails. Undefined when stopped meanwhile. */
-  async #poll(): Promise<PollOutcome | undefined> {
+  /** Works through the due devices one poll at a time: the bus carries one exchange at once. */
+  async #run(): Promise<void> {
+    this.#running = true;
+    try {
+      for (let slot = this.#due.shift(); slot !== undefined; slot = this.#due.shift()) {
+        let outcome: PollOutcome | undefined;
+        try {
+          outcome = await this.#poll(slot);
+        } catch (err) {
+          const reason = `cannot write the request: ${err instanceof Error ? err.message : String(err)}`;
+          outcome = this.#failed(slot, reason, Buffer.alloc(0));
+        }
+        slot.busy = false;
+        if (this.#stopped) return;
+        if (outcome !== undefined) this.options.onPoll(outcome);
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #failed(slot: Slot, reason: string, raw: Buffer): PollOutcome {
+    const name = slot.device.name;
+    return { ...(name === undefined ? {} : { device: name }), ok: false, reason, raw, atMs: this.#now() };
+  }
+
+  /** One poll of a device: every block in turn; stops at the first that fails. Undefined when stopped meanwhile. */
+  async #poll(slot: Slot): Promise<PollOutcome | undefined> {
+    const { device, blocks } = slot;
     const responses: Buffer[] = [];
-    for (const block of this.blocks) {
-      const response = await this.#request(block);
+    for (const block of blocks) {
+      const response = await this.#request(block, device.timeout);
       if (this.#stopped) return undefined;
       if (response === undefined) {
-        return {
-          ok: false,
-          reason: `no response from unit ${block.unitId} within ${this.device.timeout} ms (reading ${block.table} registers ${block.address}+${block.quantity})`,
-          raw: block.request,
-          atMs: this.#now(),
-        };
+        return this.#failed(
+          slot,
+          `no response from unit ${block.unitId} within ${device.timeout} ms (reading ${block.table} registers ${block.address}+${block.quantity})`,
+          block.request,
+        );
       }
       responses.push(response);
       // A failed read ends the poll: the rest would be dead-lettered with it anyway.
       const partial = decodePoll([block], [response]);
-      if (!partial.ok) {
-        return { ok: false, reason: partial.reason, raw: response.subarray(0, MAX_RAW), atMs: this.#now() };
-      }
+      if (!partial.ok) return this.#failed(slot, partial.reason, response.subarray(0, MAX_RAW));
     }
-    const decoded = decodePoll(this.blocks, responses);
-    const atMs = this.#now();
-    return decoded.ok
-      ? { ok: true, fields: decoded.fields, atMs }
-      : { ok: false, reason: decoded.reason, raw: Buffer.concat(responses).subarray(0, MAX_RAW), atMs };
+    const decoded = decodePoll(blocks, responses);
+    if (!decoded.ok) return this.#failed(slot, decoded.reason, Buffer.concat(responses).subarray(0, MAX_RAW));
+    const name = device.name;
+    return {
+      ...(name === undefined ? {} : { device: name }),
+      ok: true,
+      fields: decoded.fields,
+      atMs: this.#now(),
+    };
   }
 
   /** Sends one request and resolves with its response, or undefined when nothing came within the timeout. */
-  #request(block: ReadBlock): Promise<Buffer | undefined> {
+  #request(block: ReadBlock, timeoutMs: number): Promise<Buffer | undefined> {
     return new Promise<Buffer | undefined>((resolve, reject) => {
       let timeout: NodeJS.Timeout | undefined;
       const exchange: Exchange = {
@@ -167,7 +218,7 @@ export class ModbusPoller {
           if (this.#exchange !== exchange) return;
           timeout = setTimeout(() => {
             exchange.finish(true);
-          }, this.device.timeout);
+          }, timeoutMs);
         },
         (err: unknown) => {
           if (this.#exchange === exchange) this.#exchange = undefined;

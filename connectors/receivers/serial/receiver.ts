@@ -1,7 +1,7 @@
 // The serial receiver: opens a port exclusively, cuts what it reads into frames and hands them to the intake at
 // once (serial input has no acknowledgement: a frame is in the WAL as soon as deliver() resolves). Bytes it
 // cannot frame go to the intake as dead letters (RawMessage.error). With format: modbus it is the bus master and
-// polls instead (modbus-poller.ts).
+// polls one device or several (modbus-poller.ts).
 //
 // Hot-plug: a close event, a read error or a configured silence ends the connection; the receiver reports
 // host.disconnected() and the supervisor calls connect() again with backoff. connect() closes the old port object
@@ -17,7 +17,7 @@ import { SerialPort } from 'serialport';
 import { createFramer, type Frame, type Framer } from '../../../hardware/framing/index.js';
 import type { RawMessage, Receiver, ReceiverHost } from '../../types.js';
 import type { SerialReceiverConfig } from './config.js';
-import { ModbusPoller, type PollOutcome } from './modbus-poller.js';
+import { ModbusPoller, type ModbusBusDevice, type PollOutcome } from './modbus-poller.js';
 
 export type SerialReceiverErrorKind =
   'missing' | 'permission' | 'busy' | 'open' | 'lost' | 'deliver' | 'closed';
@@ -179,7 +179,7 @@ export class SerialReceiver implements Receiver {
       );
     });
     this.#host.log.info({ receiver: this.id, path, baudRate: this.#config.baudRate }, 'serial port open');
-    if (this.#config.modbus !== undefined) this.#startPoller(conn, this.#config.modbus);
+    if (this.#config.modbusDevices !== undefined) this.#startPoller(conn, this.#config.modbusDevices);
     this.#armSilence(conn);
     // What was read before an unplug and not yet delivered goes first.
     if (this.#queue.length > 0) this.#deliverNext();
@@ -197,9 +197,9 @@ export class SerialReceiver implements Receiver {
     if (conn !== undefined) await this.#release(conn);
   }
 
-  #startPoller(conn: Connection, device: NonNullable<SerialReceiverConfig['modbus']>): void {
+  #startPoller(conn: Connection, devices: readonly ModbusBusDevice[]): void {
     const framing = this.#config.framing;
-    const poller = new ModbusPoller(device, {
+    const poller = new ModbusPoller(devices, {
       gapMs: framing.type === 'inter-byte-timeout' ? framing.gapMs : 50,
       write: (bytes) =>
         new Promise<void>((resolve, reject) => {
@@ -223,19 +223,18 @@ export class SerialReceiver implements Receiver {
 
   #onPoll(outcome: PollOutcome): void {
     const topic = this.#config.path;
+    const device = outcome.device;
     if (outcome.ok) {
-      this.#queue.push({
-        payload: Buffer.from(JSON.stringify(outcome.fields)),
-        topic,
-        arrivalMs: outcome.atMs,
-      });
+      // One of several devices on the bus: the record says which (its default key).
+      const fields = device === undefined ? outcome.fields : { device, ...outcome.fields };
+      this.#queue.push({ payload: Buffer.from(JSON.stringify(fields)), topic, arrivalMs: outcome.atMs });
     } else {
       this.frameErrors++;
       this.#queue.push({
         payload: outcome.raw,
         topic,
         arrivalMs: outcome.atMs,
-        error: `modbus: ${outcome.reason}`,
+        error: `modbus${device === undefined ? '' : ` ${device}`}: ${outcome.reason}`,
       });
     }
     this.#deliverNext();
