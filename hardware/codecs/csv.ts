@@ -1,7 +1,8 @@
-// CSV lines from a device, with fixed column names or with the device's own header line: stateful, since the
-// first line of the stream names the columns. Cells that read as numbers become numbers (as payload.ts does).
-import { NOT_UTF8, parseNumber, preview, utf8Text, type DecodeResult } from './payload.js';
+// The one CSV parser: a line split into cells (RFC 4180 quoting), cells named by columns (numbers become
+// numbers). decodeCsvLine serves one-message payloads (an MQTT message, payload.ts); csvDecoder serves streams,
+// with fixed column names or with the device's own header line (stateful: the first line names the columns).
 import type { StreamDecoder } from './stream-decoder.js';
+import { NOT_UTF8, parseNumber, preview, utf8Text, type DecodeResult } from './text.js';
 
 export interface CsvDecoderOptions {
   /** Column names, in order. Default: none (then header must be true). */
@@ -42,6 +43,28 @@ export function splitCsvLine(line: string, separator = ','): string[] | { reason
   return cells;
 }
 
+/** Names a line's cells by the columns; numeric cells become numbers. `line` is for the reason only. */
+function namedCells(cells: readonly string[], columns: readonly string[], line: string): DecodeResult {
+  if (cells.length !== columns.length) {
+    return {
+      ok: false,
+      reason: `CSV line has ${cells.length} cells, expected ${columns.length}: ${preview(line)}`,
+    };
+  }
+  // fromEntries: a column named __proto__ is a field like any other.
+  const entries = columns.map((name, j): [string, unknown] => {
+    const raw = (cells[j] as string).trim();
+    return [name, parseNumber(raw) ?? raw];
+  });
+  return { ok: true, fields: Object.fromEntries(entries) };
+}
+
+/** One CSV line (one message) into named fields. */
+export function decodeCsvLine(line: string, columns: readonly string[]): DecodeResult {
+  const cells = splitCsvLine(line);
+  return Array.isArray(cells) ? namedCells(cells, columns, line) : { ok: false, reason: cells.reason };
+}
+
 /** A CSV decoder for one stream (one receiver, one port). */
 export function csvDecoder(options: CsvDecoderOptions): StreamDecoder {
   const separator = options.separator ?? ',';
@@ -72,18 +95,7 @@ export function csvDecoder(options: CsvDecoderOptions): StreamDecoder {
       return null;
     }
     if (line === header) return null;
-    const names = columns ?? [];
-    if (cells.length !== names.length) {
-      return {
-        ok: false,
-        reason: `CSV line has ${cells.length} cells, expected ${names.length}: ${preview(line)}`,
-      };
-    }
-    const entries = names.map((name, j): [string, unknown] => {
-      const raw = (cells[j] as string).trim();
-      return [name, parseNumber(raw) ?? raw];
-    });
-    return { ok: true, fields: Object.fromEntries(entries) };
+    return namedCells(cells, columns ?? [], line);
   };
 
   return {

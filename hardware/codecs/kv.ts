@@ -1,7 +1,7 @@
 // key=value lines, as many small sensors and logfmt print them: `temp=21.5 hum=40`, `temp=21.5,hum=40`,
 // `room="living room" t=20`. Pairs are separated by spaces, tabs, commas or semicolons; values that read as
 // numbers become numbers; double-quoted values may hold separators and `\"` / `\\` escapes.
-import { parseNumber, preview, withText, type DecodeResult } from './payload.js';
+import { parseNumber, preview, withText, type DecodeResult } from './text.js';
 
 export interface KvOptions {
   /** Turn values that read as numbers into numbers. Default: true. */

@@ -1,7 +1,7 @@
 // NMEA 0183 sentences from GPS/GNSS receivers (and anything else that talks NMEA): the checksum is verified, so a
 // corrupted sentence is a dead letter, not a wrong position. GGA and RMC become named fields (decimal degrees,
 // epoch ms); any other sentence becomes { talker, sentence, fields[] }.
-import { NOT_UTF8, preview, utf8Text, type DecodeResult } from './payload.js';
+import { NOT_UTF8, preview, utf8Text, type DecodeResult } from './text.js';
 
 export interface NmeaSentence {
   /** Talker id: `GP` (GPS), `GN` (multi-GNSS), `GL`, `GA`, `BD`, …; `P` for a proprietary sentence. */

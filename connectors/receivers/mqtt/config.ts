@@ -92,10 +92,10 @@ export const mqttReceiverConfigSchema = z
         'Subscription QoS. 1 or 2 means nothing acknowledged is lost (ack after the write-ahead log). Default: 1.',
       ),
     format: z
-      .enum(['json', 'csv', 'text', 'number'])
+      .enum(['json', 'csv', 'kv', 'text', 'number', 'nmea'])
       .default('json')
       .describe(
-        'Payload format: json (an object), csv (one line, see columns), text ({ value: string }), number ({ value: number }). Default: json.',
+        'Payload format: json (an object), csv (one line, see columns), kv (key=value pairs), text ({ value: string }), number ({ value: number }), nmea (one NMEA 0183 sentence, checksum verified). Default: json.',
       ),
     columns: z
       .array(z.string().min(1))

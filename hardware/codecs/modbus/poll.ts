@@ -1,7 +1,7 @@
 // One poll of a Modbus device: the register map is planned into as few read requests as the device allows, and
 // the responses are decoded into one record. A poll is all or nothing: if any read fails (timeout, CRC, an
 // exception from the slave) the poll is one dead letter with the reason, never a record with missing fields.
-import type { DecodeResult } from '../payload.js';
+import type { DecodeResult } from '../text.js';
 import { registerValue, registerWidth, type RegisterSpec } from './registers.js';
 import { checkReadRequest, decodeReadResponse, encodeReadRequest, type ReadRequest } from './rtu.js';
 

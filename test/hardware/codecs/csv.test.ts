@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvDecoder, splitCsvLine } from '../../../hardware/codecs/csv.js';
+import { csvDecoder, decodeCsvLine, splitCsvLine } from '../../../hardware/codecs/csv.js';
 
 const line = (text: string) => Buffer.from(text);
 
@@ -69,5 +69,28 @@ describe('csvDecoder', () => {
   it('splits quoted cells as RFC 4180 does', () => {
     expect(splitCsvLine('"a ""b""",c,"d,e"')).toEqual(['a "b"', 'c', 'd,e']);
     expect(splitCsvLine('1\t2', '\t')).toEqual(['1', '2']);
+  });
+});
+
+describe('decodeCsvLine (one message, as MQTT payloads are decoded)', () => {
+  it('names the cells of one line, numbers as numbers, with no header and no state', () => {
+    expect(decodeCsvLine(' "a, b" ,3\n', ['name', 'n'])).toEqual({
+      ok: true,
+      fields: { name: 'a, b', n: 3 },
+    });
+    // An empty message is one empty cell, not an error: a one-column payload may be empty.
+    expect(decodeCsvLine('', ['value'])).toEqual({ ok: true, fields: { value: '' } });
+  });
+
+  it('keeps a column named __proto__ as a field', () => {
+    const result = decodeCsvLine('x,1', ['__proto__', 'n']);
+    expect(result.ok && Object.keys(result.fields)).toEqual(['__proto__', 'n']);
+  });
+
+  it('gives the same reasons as the stream decoder', () => {
+    const stream = csvDecoder({ columns: ['a', 'b'] });
+    for (const text of ['1', '1,"2']) {
+      expect(decodeCsvLine(text, ['a', 'b'])).toEqual(stream.decode(Buffer.from(text)));
+    }
   });
 });
