@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { mqttReceiverConfigSchema } from './receivers/mqtt/config.js';
 import { serialReceiverConfigSchema } from './receivers/serial/config.js';
 import { simulatorReceiverConfigSchema } from './receivers/simulator/config.js';
+import { fileReceiverConfigSchema } from './receivers/file/config.js';
 import { fileSinkConfigSchema } from './sinks/file/config.js';
 import { webhookSinkConfigSchema } from './sinks/webhook/config.js';
 import { kafkaSinkConfigSchema } from './sinks/kafka/config.js';
@@ -45,6 +46,13 @@ export const receivers = [
     summary: 'Simulated climate sensors (temperature, humidity): the demo input, no hardware needed.',
     configSchema: simulatorReceiverConfigSchema,
     load: () => import('./receivers/simulator/index.js'),
+  },
+  {
+    type: 'file',
+    summary:
+      'Watches a directory and reads each file once, line by line as it grows; the offset is saved with the records.',
+    configSchema: fileReceiverConfigSchema,
+    load: () => import('./receivers/file/index.js'),
   },
 ] as const satisfies readonly ConnectorEntry[];
 

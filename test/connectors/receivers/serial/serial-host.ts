@@ -5,7 +5,7 @@ import {
   serialReceiverConfigSchema,
   type SerialReceiverConfig,
 } from '../../../../connectors/receivers/serial/config.js';
-import type { RawMessage } from '../../../../connectors/types.js';
+import type { DeliverOptions, RawMessage } from '../../../../connectors/types.js';
 import { recordBuilder, type IngestRecord } from '../../../../daemon/intake/record.js';
 import { compileKey } from '../../../../operators/expressions/index.js';
 import { TestHost } from '../mqtt/test-host.js';
@@ -21,28 +21,34 @@ export class DecodingHost extends TestHost {
   readonly dead: Letter[] = [];
   readonly #build: (m: RawMessage) => ReturnType<ReturnType<typeof recordBuilder>>;
 
-  constructor(id: string, config: SerialReceiverConfig) {
+  /** Takes any receiver's record settings (serial, file, tcp); without a key, records are keyed by topic. */
+  constructor(
+    id: string,
+    config: Pick<SerialReceiverConfig, 'format' | 'columns' | 'header' | 'time' | 'timeFormat'> & {
+      key?: string | undefined;
+    },
+  ) {
     super('accept');
-    const key = compileKey(config.key);
-    if (!key.ok) throw new Error(key.error.message);
+    const key = config.key === undefined ? undefined : compileKey(config.key);
+    if (key?.ok === false) throw new Error(key.error.message);
     this.#build = recordBuilder({
       receiver: id,
       format: config.format,
       ...(config.columns === undefined ? {} : { columns: config.columns }),
       header: config.header,
-      key: key.value,
+      ...(key === undefined ? {} : { key: key.value }),
       ...(config.time === undefined ? {} : { time: config.time }),
       timeFormat: config.timeFormat,
     });
   }
 
-  override deliver(messages: readonly RawMessage[]): Promise<void> {
+  override deliver(messages: readonly RawMessage[], options?: DeliverOptions): Promise<void> {
     for (const message of messages) {
       const built = this.#build(message);
       if (!built.ok) this.dead.push({ reason: built.reason, payload: message.payload });
       else if (built.record !== null) this.records.push(built.record);
     }
-    return super.deliver(messages);
+    return super.deliver(messages, options);
   }
 
   waitForRecords(n: number): Promise<void> {
