@@ -14,7 +14,9 @@ import type { Config, ReceiverConfig, SinkConfig } from './config/schema.js';
 import { Driver, type BatchStats, type DriverOptions, type RecoveryReport } from './driver.js';
 import type { CompiledGraph } from './pipelines/compile.js';
 import type { WindowRecord } from './pipelines/window-result.js';
-import type { AlertNotification } from '../operators/alerts/index.js';
+import type { AlertHistoryEntry, AlertNotification } from '../operators/alerts/index.js';
+import { AlertBoard } from './pipelines/alerts.js';
+import type { Silence } from './pipelines/silences.js';
 import { SluiceError } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import type { DeadLetter } from './intake/dead-letter.js';
@@ -42,7 +44,9 @@ export type GatewayEvent =
   | { type: 'batch'; batch: BatchStats }
   | { type: 'receiver'; id: string; status: ConnectorStatus }
   | { type: 'sink'; id: string; status: ConnectorStatus }
-  | { type: 'phase'; phase: GatewayPhase };
+  | { type: 'phase'; phase: GatewayPhase }
+  | { type: 'alert'; transition: AlertHistoryEntry }
+  | { type: 'silence'; action: 'created' | 'deleted' | 'expired'; silence: Silence };
 
 export interface GatewayStatus {
   gateway: string;
@@ -87,6 +91,10 @@ export interface Gateway {
   /** The latest committed alert notifications (firing, repeats, resolved) of every rule, newest first: a bounded
    * history of transitions kept in memory since start (as many as resultsKept). */
   alerts(limit?: number): AlertNotification[];
+  /** The alert rules' live instances, history and silences. */
+  readonly alertBoard: AlertBoard;
+  /** Tells observers about a silence made or deleted (through the API). */
+  silenceChanged(action: 'created' | 'deleted', silence: Silence): void;
   /** Calls listener with every event until the returned function is called. */
   subscribe(listener: (event: GatewayEvent) => void): () => void;
 }
@@ -145,13 +153,24 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   };
   // Batch events: the driver has no per-batch hook, so new statistics are picked up after a commit with
   // outputs and when the next batch starts (at most one batch interval late for batches without outputs).
+  // Alert transitions go out the same way: a batch's, once it committed.
   let lastBatchMs = Number.NEGATIVE_INFINITY;
+  const alertBoard = new AlertBoard(options.driver?.now ?? Date.now);
   const emitNewBatches = (): void => {
+    for (const transition of alertBoard.takeTransitions()) emit({ type: 'alert', transition });
     for (const batch of driver?.stats ?? []) {
       if (batch.batchTimeMs <= lastBatchMs) continue;
       lastBatchMs = batch.batchTimeMs;
       emit({ type: 'batch', batch });
     }
+    void alertBoard.silences.prune().then(
+      (expired) => {
+        for (const silence of expired) emit({ type: 'silence', action: 'expired', silence });
+      },
+      (err: unknown) => {
+        log.warn({ err }, 'expired silences not deleted');
+      },
+    );
   };
   const observe = (graph: CompiledGraph): CompiledGraph => ({
     ...graph,
@@ -181,10 +200,11 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   const startParts = async (): Promise<RecoveryReport> => {
     store = await Store.open(config.state.dir, config.state.durability);
     const activeStore = store;
+    await alertBoard.open(activeStore);
     const activeIntake = new Intake(activeStore, options.intake);
     intake = activeIntake;
     for (const [id, rc] of Object.entries(config.receivers)) activeIntake.addReceiver(id, builderFor(id, rc));
-    const graph = observe(compilePipelines(config, { now: options.driver?.now ?? Date.now }));
+    const graph = observe(compilePipelines(config, { now: options.driver?.now ?? Date.now }, alertBoard));
     driver = new Driver(activeStore, activeIntake, graph, log, options.driver);
     driver.onCommit(() => {
       publishResults();
@@ -330,7 +350,23 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     };
   };
 
-  return { config, start, stop, status, backlog, deadLetters, results, alerts, subscribe };
+  const silenceChanged = (action: 'created' | 'deleted', silence: Silence): void => {
+    emit({ type: 'silence', action, silence });
+  };
+
+  return {
+    config,
+    start,
+    stop,
+    status,
+    backlog,
+    deadLetters,
+    results,
+    alerts,
+    alertBoard,
+    silenceChanged,
+    subscribe,
+  };
 }
 
 /** A sink's outbox and drain settings; every sink schema spreads sinkCommonShape, a new one may not yet. */

@@ -120,6 +120,41 @@ export function createMetrics(gateway: () => Gateway): Metrics {
     },
   });
   new Gauge({
+    name: 'sluice_alerts_firing',
+    help: 'Keys of the alert rule that are firing now.',
+    labelNames: ['alert'],
+    registers,
+    collect() {
+      this.reset();
+      const board = gateway().alertBoard;
+      for (const alert of Object.keys(gateway().config.alerts)) {
+        const firing = (board.view(alert)?.instances() ?? []).filter((i) => i.state === 'firing');
+        this.set({ alert }, firing.length);
+      }
+    },
+  });
+  new Counter({
+    name: 'sluice_alert_notifications_silenced_total',
+    help: 'Notifications of the alert rule that a silence held back (kept in its checkpoint).',
+    labelNames: ['alert'],
+    registers,
+    collect() {
+      this.reset();
+      const board = gateway().alertBoard;
+      for (const alert of Object.keys(gateway().config.alerts)) {
+        this.inc({ alert }, board.view(alert)?.suppressed() ?? 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'sluice_silences_active',
+    help: 'Silences in force now.',
+    registers,
+    collect() {
+      this.set(gateway().alertBoard.silences.active().length);
+    },
+  });
+  new Gauge({
     name: 'sluice_intake_pending_records',
     help: 'Records received and not yet in a batch.',
     registers,

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import type { Gateway } from '../app.js';
 import { SluiceError } from '../errors.js';
+import { registerAlertRoutes } from './alerts.js';
 import type { EventStream } from './events.js';
 import type { Metrics } from './metrics.js';
 import {
@@ -185,7 +186,8 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     '/api/v1/events',
     {
       schema: {
-        summary: 'Server-sent events: hello, batch, receiver, sink, phase, heartbeat.',
+        summary:
+          'Server-sent events: hello, batch, receiver, sink, phase, alert (a transition, sent or silenced), silence (created, deleted, expired), heartbeat.',
         tags: ['status'],
         produces: ['text/event-stream'],
         response: {
@@ -199,6 +201,8 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       ctx.events.add(reply.raw);
     },
   );
+
+  registerAlertRoutes(app, ctx);
 
   app.get(
     '/metrics',

@@ -172,3 +172,113 @@ export const deadLettersBody = z.object({
 
 export const reloadBody = z.strictObject({}).describe('Empty, or no body at all.');
 export const reloadResult = z.object({ reloaded: z.boolean(), gateway: z.string() });
+
+/** Ids the API makes for silences (UUIDs): nothing that could be a path. */
+export const silenceIdParam = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+  .describe('A silence id, as POST /api/v1/alerts/{id}/silence answered it.');
+
+export const silenceBody = z
+  .strictObject({
+    duration: z
+      .string()
+      .min(1)
+      .max(32)
+      .describe('How long, as in the config: 30m, 2h, 1d, 1h30m. At most 90d.'),
+    key: z
+      .string()
+      .min(1)
+      .max(200)
+      // No control characters: a key is shown in the dashboard and in logs.
+      .regex(/^\P{Cc}+$/u)
+      .optional()
+      .describe('Silence only this key of the alert (e.g. sensor-7). Default: every key.'),
+    comment: z.string().max(500).optional().describe('Why, for the next person. Default: none.'),
+  })
+  .describe('What to silence and for how long.');
+
+export const silence = z.object({
+  id: z.string(),
+  alert: z.string(),
+  key: z.string().nullable().describe('null: every key of the alert.'),
+  comment: z.string().nullable(),
+  createdMs: z.number(),
+  expiresMs: z.number().describe('Epoch ms; the daemon’s clock ends it.'),
+  suppressed: z.number().int().describe('Notifications it held back since the daemon started.'),
+});
+export const silenceResult = z.object({ silence });
+export const silencesBody = z.object({ silences: z.array(silence) });
+
+const historyEntry = z.object({
+  id: z.string().describe('The notification id (as sent, or as it would have been).'),
+  key: z.string(),
+  status: z.enum(['firing', 'resolved']),
+  reason: z.enum(['transition', 'repeat', 'silence-ended']),
+  silenced: z.boolean().describe('True when a silence held the notification back.'),
+  atMs: z.number().describe('Batch time of the decision.'),
+  startsAt: z.number(),
+  endsAt: z.number().optional(),
+  values: z.record(z.string(), z.unknown()),
+});
+
+export const alertsQuery = z.object({
+  history: z
+    .number()
+    .int()
+    .min(0)
+    .max(50)
+    .default(20)
+    .describe('History entries per alert, newest first. Default: 20.'),
+});
+
+export const alertsBody = z.object({
+  alerts: z.array(
+    z.object({
+      id: z.string(),
+      from: z.string(),
+      severity: z.enum(['info', 'warning', 'critical']),
+      when: z.string().nullable(),
+      clear: z.string().nullable(),
+      forMs: z.number().nullable(),
+      absentMs: z.number().nullable(),
+      repeatMs: z.number().nullable(),
+      notify: z.array(z.string()),
+      labels: z.record(z.string(), z.string()),
+      firing: z.number().int(),
+      pending: z.number().int(),
+      suppressed: z.number().int().describe('Notifications silenced (kept across restarts).'),
+      instances: z
+        .array(
+          z.object({
+            key: z.string(),
+            state: z.enum(['pending', 'firing']),
+            sinceMs: z.number().describe('Pending: since the condition holds; firing: since it fired.'),
+            values: z.record(z.string(), z.unknown()),
+            notified: z.boolean().describe('Firing: whether its notification went out.'),
+            suppressed: z.number().int(),
+            silencedUntilMs: z.number().nullable().describe('When the silence covering it ends, or null.'),
+          }),
+        )
+        .describe('Keys that are pending or firing now, firing first.'),
+      history: z.array(historyEntry).describe('Its latest notifications, sent or silenced, newest first.'),
+    }),
+  ),
+  silences: z.array(silence),
+});
+
+export const batchesBody = z.object({
+  intervalMs: z.number(),
+  batches: z
+    .array(
+      z.object({
+        batchTimeMs: z.number(),
+        records: z.number().int(),
+        outputs: z.number().int(),
+        schedulingDelayMs: z.number(),
+        processingMs: z.number(),
+        totalDelayMs: z.number(),
+      }),
+    )
+    .describe('The last batches, oldest first (for charts).'),
+});

@@ -14,7 +14,7 @@ import type { Config } from '../config/schema.js';
 import { SluiceError } from '../errors.js';
 import type { IngestRecord } from '../intake/record.js';
 import { windowRecord } from './window-result.js';
-import { alertsRead, compileAlerts, type AlertSources } from './alerts.js';
+import { alertsRead, compileAlerts, type AlertBoard, type AlertSources } from './alerts.js';
 
 /** A record a pipeline could not use (its `where` or `key` failed on it, or it came too late). */
 export interface Rejected {
@@ -35,7 +35,8 @@ export interface CompiledGraph {
   readonly longestWindowMs: number;
 }
 
-export function compilePipelines(config: Config, clock: Clock): CompiledGraph {
+/** board: where the alert rules show their state and read their silences. Default: a board of its own. */
+export function compilePipelines(config: Config, clock: Clock, board?: AlertBoard): CompiledGraph {
   const ctx = new StreamingContext({ batchIntervalMs: config.batch.interval, clock });
   let next: readonly IngestRecord[] = [];
   const input = ctx.inputStream<IngestRecord>(() => {
@@ -139,13 +140,19 @@ export function compilePipelines(config: Config, clock: Clock): CompiledGraph {
     }
   }
   // Alerts come after the pipelines: their notifications follow the window results of the same batch.
-  compileAlerts(config, input, alertSources, (sinks, entry) => {
-    for (const sink of sinks) {
-      let list = outputs.get(sink);
-      if (list === undefined) outputs.set(sink, (list = []));
-      list.push(entry);
-    }
-  });
+  compileAlerts(
+    config,
+    input,
+    alertSources,
+    (sinks, entry) => {
+      for (const sink of sinks) {
+        let list = outputs.get(sink);
+        if (list === undefined) outputs.set(sink, (list = []));
+        list.push(entry);
+      }
+    },
+    board,
+  );
   if (Object.keys(config.pipelines).length === 0) input.foreachBatch(() => undefined);
 
   return {

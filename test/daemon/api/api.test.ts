@@ -225,9 +225,16 @@ describe('openapi', () => {
         '/api/v1/reload',
         '/api/v1/events',
         '/api/v1/openapi.json',
+        '/api/v1/alerts',
+        '/api/v1/alerts/{id}/silence',
+        '/api/v1/silences',
+        '/api/v1/silences/{silenceId}',
+        '/api/v1/batches',
       ].sort(),
     );
     expect(Object.keys(paths['/api/v1/reload'] ?? {})).toEqual(['post']);
+    expect(Object.keys(paths['/api/v1/silences/{silenceId}'] ?? {})).toEqual(['delete']);
+    expect(JSON.stringify(paths['/api/v1/alerts/{id}/silence'])).toContain('duration');
     expect(JSON.stringify(paths['/api/v1/status'])).toContain('recordsPerSecond');
   });
 });

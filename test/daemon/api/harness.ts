@@ -13,6 +13,8 @@ export interface Harness {
   api: ApiServer;
   url: string;
   reloads: number;
+  /** Stops the gateway and its API, then starts both again from the same config and state dir (new port). */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -39,30 +41,38 @@ ${extra}`,
   );
   const config = await loadConfig(file, { env });
   const log = pino({ level: 'silent' });
-  const gateway = createGateway(config, { log });
   const harness: Harness = {
     dir,
-    gateway,
+    gateway: createGateway(config, { log }),
     api: undefined as unknown as ApiServer,
     url: '',
     reloads: 0,
+    async restart() {
+      await harness.api.close();
+      await harness.gateway.stop();
+      harness.gateway = createGateway(config, { log });
+      await serve();
+    },
     async close() {
       await harness.api.close();
       await harness.gateway.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
-  harness.api = await createApiServer({
-    config: { ...config.api, port: 0 },
-    gateway,
-    log,
-    heartbeatMs: 200,
-    reload: () => {
-      harness.reloads++;
-      return Promise.resolve(harness.gateway);
-    },
-  });
-  harness.url = await harness.api.listen();
-  await gateway.start();
+  const serve = async (): Promise<void> => {
+    harness.api = await createApiServer({
+      config: { ...config.api, port: 0 },
+      gateway: harness.gateway,
+      log,
+      heartbeatMs: 200,
+      reload: () => {
+        harness.reloads++;
+        return Promise.resolve(harness.gateway);
+      },
+    });
+    harness.url = await harness.api.listen();
+    await harness.gateway.start();
+  };
+  await serve();
   return harness;
 }
