@@ -38,6 +38,7 @@ function assets(dir = dashboardDir()): Record<string, Asset> {
   return {
     '/': { file: path.join(dir, 'index.html'), type: 'text/html; charset=utf-8' },
     '/dashboard/app.js': { file: path.join(dir, 'app.js'), type: 'text/javascript; charset=utf-8' },
+    '/dashboard/alerts.js': { file: path.join(dir, 'alerts.js'), type: 'text/javascript; charset=utf-8' },
     '/dashboard/style.css': { file: path.join(dir, 'style.css'), type: 'text/css; charset=utf-8' },
     '/dashboard/uplot.js': { file: path.join(uplot, 'uPlot.esm.js'), type: 'text/javascript; charset=utf-8' },
     '/dashboard/uplot.css': { file: path.join(uplot, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },
@@ -48,6 +49,7 @@ function assets(dir = dashboardDir()): Record<string, Asset> {
 export const DASHBOARD_PATHS: ReadonlySet<string> = new Set([
   '/',
   '/dashboard/app.js',
+  '/dashboard/alerts.js',
   '/dashboard/style.css',
   '/dashboard/uplot.js',
   '/dashboard/uplot.css',

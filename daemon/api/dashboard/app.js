@@ -1,7 +1,9 @@
 // The dashboard's logic: polls /api/v1/status, follows /api/v1/events (fetch streaming, so the token travels in
-// the Authorization header and never in a URL) and draws input rate and batch delays with uPlot.
+// the Authorization header and never in a URL) and draws input rate and batch delays with uPlot, starting from
+// the last batches the API kept (/api/v1/batches) so the charts are not empty when the page opens.
 /* global document, window, sessionStorage, fetch, TextDecoder, AbortController, setTimeout, setInterval, clearTimeout */
 import uPlot from '/dashboard/uplot.js';
+import { alertsPanel } from '/dashboard/alerts.js';
 
 const TOKEN_KEY = 'sluice.token';
 const POINTS = 120; // batches kept in the charts
@@ -13,18 +15,31 @@ const tokenRequired = document.querySelector('meta[name="sluice-auth"]')?.conten
 let intervalMs = 1000;
 let batchesSeen = 0;
 let pipelines = [];
-let alertsAvailable = false;
 let stream;
 
 class Unauthorized extends Error {}
 
-async function api(path) {
+/** init: { method, body } (body is sent as JSON). Errors carry the API's message. */
+async function api(path, init = {}) {
   const headers = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(path, { headers });
+  const options = { headers, method: init.method ?? 'GET' };
+  if (init.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    options.body = JSON.stringify(init.body);
+  }
+  const res = await fetch(path, options);
   if (res.status === 401) throw new Unauthorized('a valid token is required');
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  if (!res.ok) {
+    const body = await res.json().catch(() => ({}));
+    throw new Error(body.message ?? `${path}: HTTP ${res.status}`);
+  }
   return res.json();
+}
+
+function setToken(next) {
+  token = next;
+  sessionStorage.setItem(TOKEN_KEY, next);
 }
 
 /** Builds an element; children are nodes or text (always text: nothing from the API becomes markup). */
@@ -148,13 +163,35 @@ function push(data, values) {
   if (data[0].length > POINTS) for (const series of data) series.shift();
 }
 
-function onBatch(b) {
+let lastChartMs = -Infinity;
+/** Adds a batch to both charts (once: the history and the event stream can overlap). */
+function plot(b) {
+  if (b.batchTimeMs <= lastChartMs) return false;
+  lastChartMs = b.batchTimeMs;
   const t = b.batchTimeMs / 1000;
-  const rate = b.records / (intervalMs / 1000);
-  push(rateData, [t, rate]);
+  push(rateData, [t, b.records / (intervalMs / 1000)]);
   push(delayData, [t, b.schedulingDelayMs, b.processingMs, b.totalDelayMs]);
-  rateChart?.setData(rateData);
-  delayChart?.setData(delayData);
+  $('chart-rate').dataset.points = String(rateData[0].length);
+  return true;
+}
+
+/** The batches the API kept: the charts start with recent history instead of empty. */
+async function loadHistory() {
+  try {
+    const body = await api(`/api/v1/batches?limit=${POINTS}`);
+    intervalMs = body.intervalMs;
+    for (const b of body.batches) plot(b);
+  } catch {
+    // The charts start empty; the event stream fills them.
+  }
+}
+
+function onBatch(b) {
+  const rate = b.records / (intervalMs / 1000);
+  if (plot(b)) {
+    rateChart?.setData(rateData);
+    delayChart?.setData(delayData);
+  }
   batchesSeen++;
   $('batches').textContent = batchesSeen.toLocaleString();
   $('last-batch').textContent = `last ${fmt.time(b.batchTimeMs)}`;
@@ -302,33 +339,18 @@ async function refreshResults() {
 
 // ---- alerts ----------------------------------------------------------------------------------------------
 
-async function refreshAlerts() {
-  if (!alertsAvailable) return;
-  try {
-    const body = await api('/api/v1/alerts');
-    const list = (body.active ?? body.alerts ?? []).filter(
-      (a) => a.state === undefined || a.state === 'firing',
-    );
-    $('alerts').replaceChildren(
-      list.length === 0
-        ? el('p', { class: 'empty' }, 'No alerts.')
-        : el(
-            'ul',
-            { class: 'alerts' },
-            ...list.map((a) =>
-              el(
-                'li',
-                {},
-                el('strong', {}, a.rule ?? a.id ?? 'alert'),
-                a.key ? ` · ${a.key}` : '',
-                a.message ? ` · ${a.message}` : '',
-              ),
-            ),
-          ),
-    );
-  } catch {
-    // Kept as it was; the next poll tries again.
-  }
+const alerts = alertsPanel({
+  api,
+  Unauthorized,
+  el,
+  fmt,
+  hasToken: () => Boolean(token),
+  setToken,
+  onUnauthorized: () => showLogin('The token was refused.'),
+});
+
+function refreshAlerts() {
+  void alerts.refresh();
 }
 
 // ---- event stream ----------------------------------------------------------------------------------------
@@ -386,6 +408,7 @@ function dispatch(frame) {
   const event = JSON.parse(data);
   if (type === 'batch') onBatch(event.batch);
   else if (type === 'receiver' || type === 'sink' || type === 'phase') void refreshStatus();
+  else if (type === 'alert' || type === 'silence') alerts.schedule();
 }
 
 // ---- start -----------------------------------------------------------------------------------------------
@@ -404,8 +427,6 @@ async function start() {
   try {
     renderStatus(await api('/api/v1/status'));
     pipelines = (await api('/api/v1/pipelines')).pipelines;
-    const doc = await api('/api/v1/openapi.json');
-    alertsAvailable = Object.hasOwn(doc.paths ?? {}, '/api/v1/alerts');
   } catch (err) {
     if (err instanceof Unauthorized) return showLogin('The token was refused.');
     $('phase').textContent = 'unreachable';
@@ -416,19 +437,19 @@ async function start() {
   $('board').hidden = false;
   if (!started) {
     started = true;
+    await loadHistory();
     makeCharts();
     setInterval(refreshStatus, 2000);
     setInterval(refreshAlerts, 5000);
   }
   follow();
   void refreshResults();
-  void refreshAlerts();
+  refreshAlerts();
 }
 
 $('login').addEventListener('submit', (e) => {
   e.preventDefault();
-  token = $('token').value.trim();
-  sessionStorage.setItem(TOKEN_KEY, token);
+  setToken($('token').value.trim());
   void start();
 });
 

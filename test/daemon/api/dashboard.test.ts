@@ -1,6 +1,8 @@
 // The dashboard (GET /) in headless Chromium (Debian `chromium`, driven by playwright-core) in front of a real
 // in-process gateway: it loads without console errors, its numbers move as batches flow, it asks for the token
-// when one is set and keeps it for the session, and it fits a phone. Screenshots go to a temp dir.
+// when one is set and keeps it for the session, it fits a phone, its charts open with recent history, and an
+// alert that fires can be silenced from it (desktop and phone). Screenshots go to a temp dir (or
+// $SLUICE_SCREENSHOTS), never into the repository.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,7 @@ import Fastify from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { registerDashboard } from '../../../daemon/api/dashboard.js';
+import { waitFor } from '../../support/wait.js';
 import { startHarness, type Harness } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -195,6 +198,108 @@ describe('dashboard with a token', () => {
     expect((await fetch(`${h.url}/api/v1/status`)).status).toBe(401);
     expect((await fetch(`${h.url}/api/v1/events`)).status).toBe(401);
   });
+});
+
+describe('alerts in the dashboard', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // `warm` fires for every sensor when the first 1 s window closes.
+    h = await startHarness(
+      `api: { token: "\${SLUICE_API_TOKEN}" }
+alerts:
+  warm:
+    from: climate
+    when: n > 0
+    severity: critical
+    notify: [results]
+`,
+      { SLUICE_API_TOKEN: TOKEN },
+    );
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const login = async (page: Page): Promise<void> => {
+    await page.goto(h.url);
+    await page.locator('#token').fill(TOKEN);
+    await page.locator('#login button').click();
+    await page.locator('#board').waitFor({ state: 'visible' });
+  };
+  const card = (page: Page, key: string) =>
+    page.locator(`article[data-alert="warm"][data-key="${key}"][data-state="firing"]`);
+
+  test('the charts open with recent batches; a firing alert is silenced with the token and shows as silenced', async () => {
+    await waitFor('five batches before the page opens', () =>
+      h.gateway.status().batches.length >= 5 ? true : undefined,
+    );
+    const { page, problems } = await openPage();
+    await login(page);
+    // The charts hold the batches the API kept, not only those streamed since the page opened.
+    const head = Number(
+      await page.evaluate(
+        "Number(document.getElementById('chart-rate').dataset.points ?? 0) - Number(document.getElementById('batches').textContent.replace(/[^0-9]/g, ''))",
+      ),
+    );
+    expect(head).toBeGreaterThanOrEqual(5);
+
+    const s1 = card(page, 's-1');
+    await s1.waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await page.getByTestId('alerts-count').innerText()).toBe('5');
+    expect(await s1.innerText()).toContain('critical');
+    await s1.locator('.silence-button').click();
+    const form = s1.getByTestId('silence-form');
+    await form.waitFor({ state: 'visible' });
+    await form.locator('select').selectOption('1h');
+    await form.locator('input[name="comment"]').fill('checking the fan');
+    await form.locator('button[type="submit"]').click();
+
+    await expect.poll(() => s1.getByTestId('silenced').innerText()).toMatch(/^Silenced until /);
+    const listed = page.getByTestId('silences').locator('li');
+    await expect.poll(() => listed.innerText()).toContain('warm · s-1 · until');
+    expect(await listed.innerText()).toContain('checking the fan');
+    // The other keys are still loud, and the API agrees with the page.
+    expect(await card(page, 's-2').locator('.silence-button').count()).toBe(1);
+    const res = await fetch(`${h.url}/api/v1/silences`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const { silences } = (await res.json()) as {
+      silences: { alert: string; key: string; comment: string; expiresMs: number; createdMs: number }[];
+    };
+    expect(silences).toEqual([
+      expect.objectContaining({ alert: 'warm', key: 's-1', comment: 'checking the fan' }),
+    ]);
+    expect(silences[0] && silences[0].expiresMs - silences[0].createdMs).toBe(3600_000);
+    expect(await page.getByTestId('alert-history').innerText()).toContain('warm · s-');
+
+    await page.screenshot({ path: path.join(shots, 'dashboard-alerts.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  test('on a phone: alerts, the silence form and the silences fit the screen, and a silence can be removed', async () => {
+    const { page, problems } = await openPage({ width: 390, height: 844 });
+    await login(page);
+    const s2 = card(page, 's-2');
+    await s2.waitFor({ state: 'visible', timeout: 15_000 });
+    await s2.locator('.silence-button').click();
+    await s2.getByTestId('silence-form').waitFor({ state: 'visible' });
+    const overflow = async (): Promise<number> =>
+      Number(
+        await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'),
+      );
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: path.join(shots, 'dashboard-alerts-phone.png'), fullPage: true });
+    await s2.locator('.cancel').click();
+
+    // The silence made on the desktop is listed here too; Remove ends it and s-1 gets its button back.
+    const item = page.getByTestId('silences').locator('li');
+    await expect.poll(() => item.count()).toBe(1);
+    await item.locator('button.remove').click();
+    await expect.poll(() => page.getByTestId('silences').innerText()).toBe('No silences.');
+    await card(page, 's-1').locator('.silence-button').waitFor({ state: 'visible' });
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
 });
 
 describe('dashboard files missing', () => {
