@@ -5,6 +5,7 @@ import { mqttReceiverConfigSchema } from './receivers/mqtt/config.js';
 import { serialReceiverConfigSchema } from './receivers/serial/config.js';
 import { simulatorReceiverConfigSchema } from './receivers/simulator/config.js';
 import { fileReceiverConfigSchema } from './receivers/file/config.js';
+import { tcpReceiverConfigSchema } from './receivers/tcp/config.js';
 import { fileSinkConfigSchema } from './sinks/file/config.js';
 import { webhookSinkConfigSchema } from './sinks/webhook/config.js';
 import { kafkaSinkConfigSchema } from './sinks/kafka/config.js';
@@ -53,6 +54,13 @@ export const receivers = [
       'Watches a directory and reads each file once, line by line as it grows; the offset is saved with the records.',
     configSchema: fileReceiverConfigSchema,
     load: () => import('./receivers/file/index.js'),
+  },
+  {
+    type: 'tcp',
+    summary:
+      'Reads lines from a TCP socket: connects to host:port (socketTextStream) and reconnects, or listens for clients.',
+    configSchema: tcpReceiverConfigSchema,
+    load: () => import('./receivers/tcp/index.js'),
   },
 ] as const satisfies readonly ConnectorEntry[];
 

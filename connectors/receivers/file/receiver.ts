@@ -15,13 +15,12 @@ import path from 'node:path';
 import { lineFramer } from '../../../hardware/framing/line.js';
 import type { Frame, Framer } from '../../../hardware/framing/types.js';
 import type { RawMessage, Receiver, ReceiverHost } from '../../types.js';
+import { frameMessage } from '../frame-message.js';
 import type { FileReceiverConfig } from './config.js';
 import { namePattern } from './pattern.js';
 
 /** Bytes read at a time; every chunk's lines go to the intake in one delivery with the offset after them. */
 const CHUNK_BYTES = 64 * 1024;
-/** Bytes of a dead-lettered piece shown in its reason. */
-const HEX_PREVIEW = 32;
 
 /** What is saved per file, under its key `<dev>:<ino>:<name>`. */
 export interface FileProgress {
@@ -295,14 +294,8 @@ export class FileReceiver implements Receiver {
   }
 
   #messages(file: FileState, frames: readonly Frame[]): RawMessage[] {
-    return frames.map((frame) => {
-      if (frame.kind === 'frame') return this.#message(file, frame.data);
-      const hex = frame.raw.subarray(0, HEX_PREVIEW).toString('hex');
-      return {
-        ...this.#message(file, frame.raw),
-        error: `line ${frame.code}: ${frame.reason} (${frame.raw.length} bytes: ${hex}${frame.raw.length > HEX_PREVIEW ? '…' : ''})`,
-      };
-    });
+    const now = Date.now();
+    return frames.map((frame) => frameMessage(frame, file.name, now));
   }
 
   #message(file: FileState, payload: Buffer): RawMessage {

@@ -24,8 +24,10 @@ export class DecodingHost extends TestHost {
   /** Takes any receiver's record settings (serial, file, tcp); without a key, records are keyed by topic. */
   constructor(
     id: string,
-    config: Pick<SerialReceiverConfig, 'format' | 'columns' | 'header' | 'time' | 'timeFormat'> & {
+    config: Pick<SerialReceiverConfig, 'format' | 'header' | 'timeFormat'> & {
+      columns?: string[] | undefined;
       key?: string | undefined;
+      time?: string | undefined;
     },
   ) {
     super('accept');
