@@ -1,0 +1,374 @@
+// `npm run bench -- peers`: one workload (QoS 1 JSON readings from 100 sensors with an event time; tumbling 1 s
+// event-time windows by sensor with count/avg/min/max; results to a file) through what users would pick instead
+// of Sluice, each in its own process fed by the MQTT benchmark's replay server (so the consumer is measured, not a
+// broker): (a) a raw mqtt.js subscriber that only counts, the ceiling; (b) a hand-rolled mqtt.js loop; (c) an
+// idiomatic RxJS pipeline; (d) Node-RED with mqtt in → json → function → file (installed on first run into
+// bench/.peers/node-red); (e) the built Sluice daemon, durability: process. A run ends when the server has every
+// PUBACK and the results file holds every window the workload closes. Every implementation's windows are
+// compared with the ones computed from the workload; a mismatch is printed loudly and sets exit code 1.
+// Flags: --messages=N (1000000), --window=N unacknowledged (1000), --rounds=N (1; the table shows medians).
+import { readFile, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import ts from 'typescript';
+import { describeMachine } from './machine.js';
+import { median } from './measure.js';
+import { startReplayServer } from './mqtt/replay-server.js';
+import { encodePublishes } from './mqtt/workload.js';
+import { buildDaemon, procUsage, startBuiltDaemon } from './peers/daemon.js';
+import { installNodeRed, NODE_RED_VERSION, startNodeRed } from './peers/node-red.js';
+import {
+  compare,
+  expectedPresent,
+  expectedWindows,
+  LATENESS_MS,
+  type Comparison,
+  type Windows,
+} from './peers/oracle.js';
+import { renderTable, throughputRow, type Row } from './report.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const PEERS = ['raw', 'hand-rolled', 'rxjs', 'node-red', 'sluice'] as const;
+type Peer = (typeof PEERS)[number];
+const LABELS: Record<Peer, string> = {
+  raw: '(a) raw mqtt.js, count only',
+  'hand-rolled': '(b) hand-rolled mqtt.js loop',
+  rxjs: '(c) RxJS pipeline',
+  'node-red': `(d) Node-RED ${NODE_RED_VERSION}`,
+  sluice: '(e) Sluice, durability process',
+};
+
+interface Figures {
+  rps: number;
+  cpuS: number;
+  peakRssBytes: number;
+  /** ms from the first PUBLISH to the last PUBACK, and to the last expected window in the file. */
+  ackMs: number;
+  doneMs: number;
+  comparison: Comparison | undefined;
+}
+
+function flag(flags: readonly string[], name: string, fallback: number): number {
+  const hit = flags.find((f) => f.startsWith(`--${name}=`));
+  return hit === undefined ? fallback : Number(hit.slice(name.length + 3));
+}
+
+/** Transpiles peers/consumer.ts to plain JavaScript (no loader in the peers' processes). */
+async function transpileConsumer(dir: string): Promise<string> {
+  const source = await readFile(path.join(HERE, 'peers', 'consumer.ts'), 'utf8');
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  const file = path.join(dir, 'consumer.mjs');
+  await writeFile(file, outputText);
+  return file;
+}
+
+/** Follows a growing results file: the complete lines appended since the last call. */
+function follower(file: string): { next(): Promise<string[]>; all: string[] } {
+  let offset = 0;
+  let rest = '';
+  const all: string[] = [];
+  return {
+    all,
+    async next() {
+      const handle = await open(file, 'r').catch(() => undefined);
+      if (handle === undefined) return [];
+      try {
+        const { size } = await handle.stat();
+        if (size <= offset) return [];
+        const buf = Buffer.alloc(size - offset);
+        await handle.read(buf, 0, buf.length, offset);
+        offset = size;
+        const parts = (rest + buf.toString('utf8')).split('\n');
+        rest = parts.pop() ?? '';
+        const lines = parts.filter((l) => l !== '');
+        all.push(...lines);
+        return lines;
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}
+
+interface Started {
+  pid: number;
+  /** Resolves when a count-only peer has taken every message (others: never needed). */
+  counted: Promise<void>;
+  stop(): Promise<void>;
+  describe(): string;
+}
+
+async function startPeer(
+  peer: Peer,
+  url: string,
+  n: number,
+  outFile: string,
+  tools: { consumer: string; daemon: string; red: string; tmp: string },
+): Promise<Started> {
+  if (peer === 'node-red') {
+    const red = await startNodeRed(
+      tools.red,
+      path.join(tools.tmp, 'node-red'),
+      Number(new URL(url).port),
+      outFile,
+    );
+    return {
+      pid: red.pid,
+      counted: new Promise(() => undefined),
+      stop: () => red.stop(),
+      describe: () => red.output(),
+    };
+  }
+  if (peer === 'sluice') {
+    const dir = path.join(tools.tmp, 'sluice');
+    await mkdir(dir, { recursive: true });
+    const config = path.join(dir, 'sluice.yaml');
+    await writeFile(
+      config,
+      `gateway: { id: peers }
+state: { dir: ${path.join(dir, 'state')}, durability: process }
+api: { port: 0 }
+receivers:
+  climate: { type: mqtt, url: "${url}", topics: ["sensors/+/telemetry"], qos: 1, format: json, key: "topicParts[1]", time: ts }
+pipelines:
+  climate-1s:
+    from: [climate]
+    window: { length: 1s, lateness: ${LATENESS_MS / 1000}s }
+    aggregate: { n: count(), temp_avg: avg(temp), temp_min: min(temp), temp_max: max(temp) }
+    to: [archive]
+sinks:
+  archive: { type: file, path: ${outFile} }
+`,
+    );
+    const daemon = await startBuiltDaemon(tools.daemon, config, dir);
+    return {
+      pid: daemon.pid,
+      counted: new Promise(() => undefined),
+      stop: async () => {
+        daemon.child.kill('SIGKILL');
+        await daemon.exited;
+      },
+      describe: () => daemon.output(),
+    };
+  }
+  const child = spawn(process.execPath, [tools.consumer, peer, url, String(n), outFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let errText = '';
+  child.stderr.on('data', (c: Buffer) => (errText = (errText + c.toString()).slice(-8000)));
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      resolve();
+    });
+  });
+  const lines = createInterface({ input: child.stdout });
+  let ready: () => void = () => undefined;
+  let counted: () => void = () => undefined;
+  const isReady = new Promise<void>((r) => (ready = r));
+  const isCounted = new Promise<void>((r) => (counted = r));
+  lines.on('line', (line) => {
+    if (line === 'ready') ready();
+    else if (line === 'done') counted();
+  });
+  await Promise.race([
+    isReady,
+    exited.then(() => {
+      throw new Error(`${peer} exited before it was ready:\n${errText}`);
+    }),
+  ]);
+  return {
+    pid: child.pid ?? -1,
+    counted: isCounted,
+    stop: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    describe: () => errText,
+  };
+}
+
+async function measure(
+  peer: Peer,
+  packets: Buffer[],
+  window: number,
+  expected: Windows,
+  tools: { consumer: string; daemon: string; red: string; tmp: string },
+): Promise<Figures> {
+  const server = await startReplayServer(packets, window);
+  const outFile = path.join(tools.tmp, `${peer}-${Date.now()}.jsonl`);
+  const limitMs = Math.max(180_000, packets.length);
+  let started: Started | undefined;
+  try {
+    started = await startPeer(peer, server.url, packets.length, outFile, tools);
+    const before = await procUsage(started.pid);
+    const t0 = performance.now();
+    let ackMs = NaN;
+    const acked = server.run().then(() => (ackMs = performance.now() - t0));
+    let doneMs = NaN;
+    if (peer === 'raw') {
+      await Promise.race([started.counted, sleep(limitMs)]);
+      doneMs = performance.now() - t0;
+    }
+    const results = follower(outFile);
+    const seen = new Set<string>();
+    while (peer !== 'raw' && performance.now() - t0 < limitMs) {
+      const fresh = await results.next();
+      if (expectedPresent(expected, fresh, seen) === expected.size) {
+        doneMs = performance.now() - t0;
+        break;
+      }
+      await sleep(50);
+    }
+    await Promise.race([acked, sleep(Math.max(0, limitMs - (performance.now() - t0)))]);
+    const after = await procUsage(started.pid);
+    if (!Number.isFinite(ackMs) || !Number.isFinite(doneMs)) {
+      process.stderr.write(
+        `  ${peer} did not finish within ${limitMs / 1000} s (acked: ${String(Number.isFinite(ackMs))}, windows: ${seen.size} of ${expected.size})\n${started.describe().slice(-2000)}\n`,
+      );
+    }
+    const endMs = Math.max(ackMs, doneMs);
+    // Whatever arrived until now counts for correctness (a window written twice with other values is a mismatch).
+    await sleep(300);
+    await results.next();
+    return {
+      rps: packets.length / (endMs / 1000),
+      cpuS: after.cpuS - before.cpuS,
+      peakRssBytes: after.peakRssBytes,
+      ackMs,
+      doneMs,
+      comparison: peer === 'raw' ? undefined : compare(expected, results.all),
+    };
+  } finally {
+    await started?.stop();
+    await server.close();
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+const krps = (rps: number): string => `${(rps / 1000).toFixed(1)} k rec/s`;
+
+/** A records/s row in thousands (report.ts's M rec/s rounds these rates to 0.01–0.02). */
+function rateRow(scenario: string, sluice: number, baseline: number, minRatio?: number): Row {
+  const row = throughputRow(scenario, sluice, baseline, minRatio);
+  return { ...row, sluice: krps(sluice), baseline: krps(baseline) };
+}
+
+function ratioRow(scenario: string, sluice: number, baseline: number, maxRatio: number): Row {
+  const ratio = sluice / baseline;
+  return {
+    scenario,
+    sluice: mib(sluice),
+    baseline: mib(baseline),
+    ratio: `${ratio.toFixed(2)}×`,
+    target: `≤ ${maxRatio.toFixed(2)}×`,
+    verdict: ratio <= maxRatio ? 'PASS' : 'MISS',
+  };
+}
+
+export async function run(flags: readonly string[]): Promise<void> {
+  const n = flag(flags, 'messages', 1_000_000);
+  const window = flag(flags, 'window', 1000);
+  const rounds = Math.max(1, flag(flags, 'rounds', 1));
+  const out: string[] = [];
+  const print = (line: string): void => {
+    out.push(line);
+    console.log(line);
+  };
+  print(describeMachine());
+  print(
+    `peers: ${n} QoS 1 JSON readings, 100 sensors, tumbling 1 s event-time windows by sensor (count/avg/min/max, ` +
+      `lateness 2 s) to a file; replay server, ${window} unacknowledged; ${rounds} round(s), medians`,
+  );
+  const tmp = await mkdtemp(path.join(tmpdir(), 'sluice-bench-peers-'));
+  const toolsDir = path.join(HERE, '.peers');
+  await mkdir(toolsDir, { recursive: true });
+  process.stderr.write('  building the daemon, installing Node-RED, computing the expected windows\n');
+  const [daemon, red, consumer] = await Promise.all([
+    buildDaemon(),
+    installNodeRed(),
+    transpileConsumer(toolsDir),
+  ]);
+  const expected = expectedWindows(n);
+  const packets = encodePublishes(n);
+  const tools = { consumer, daemon, red, tmp };
+  const runs = new Map<Peer, Figures[]>(PEERS.map((p) => [p, []]));
+  const problems: string[] = [];
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      for (const peer of PEERS) {
+        process.stderr.write(`  round ${round}: ${peer}\n`);
+        const f = await measure(peer, packets, window, expected, tools);
+        runs.get(peer)?.push(f);
+        process.stderr.write(
+          `    ${Math.round(f.rps)} rec/s (acked ${(f.ackMs / 1000).toFixed(1)} s, windows ${(f.doneMs / 1000).toFixed(1)} s), ` +
+            `CPU ${f.cpuS.toFixed(1)} s, peak RSS ${mib(f.peakRssBytes)}\n`,
+        );
+        const c = f.comparison;
+        if (c !== undefined && (c.missing > 0 || c.mismatched > 0)) {
+          problems.push(
+            `${peer} (round ${round}): ${c.missing} of ${expected.size} windows missing, ${c.mismatched} different; ${c.examples.join('; ')}`,
+          );
+        }
+      }
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+
+  const med = (p: Peer, pick: (f: Figures) => number): number => median((runs.get(p) ?? []).map(pick));
+  const spread = (p: Peer): string => {
+    const r = (runs.get(p) ?? []).map((f) => f.rps);
+    return r.length < 2 ? '' : `${Math.round(Math.min(...r))}–${Math.round(Math.max(...r))}`;
+  };
+  print('');
+  print(
+    `${'implementation'.padEnd(32)} ${'records/s'.padStart(10)} ${'range'.padStart(13)} ${'CPU s'.padStart(7)} ${'peak RSS'.padStart(9)}  windows (${expected.size} expected)`,
+  );
+  for (const p of PEERS) {
+    const cs = (runs.get(p) ?? []).map((f) => f.comparison);
+    const correctness =
+      p === 'raw'
+        ? 'n/a (counts only)'
+        : cs.every((c) => c !== undefined && c.missing === 0 && c.mismatched === 0)
+          ? `all match${cs.some((c) => (c?.duplicates ?? 0) > 0) ? ` (${Math.max(...cs.map((c) => c?.duplicates ?? 0))} identical repeats)` : ''}`
+          : 'MISMATCH';
+    print(
+      `${LABELS[p].padEnd(32)} ${Math.round(med(p, (f) => f.rps))
+        .toString()
+        .padStart(10)} ${spread(p).padStart(13)} ${med(p, (f) => f.cpuS)
+        .toFixed(1)
+        .padStart(7)} ${mib(med(p, (f) => f.peakRssBytes)).padStart(9)}  ${correctness}`,
+    );
+  }
+  print('');
+  const rps = (p: Peer): number => med(p, (f) => f.rps);
+  const rss = (p: Peer): number => med(p, (f) => f.peakRssBytes);
+  const rows: Row[] = [
+    rateRow('(e) Sluice vs (d) Node-RED, records/s', rps('sluice'), rps('node-red'), 5),
+    ratioRow('(e) Sluice vs (d) Node-RED, peak RSS', rss('sluice'), rss('node-red'), 0.5),
+    rateRow('(e) Sluice vs (b) hand-rolled, records/s', rps('sluice'), rps('hand-rolled'), 0.8),
+    rateRow('(e) Sluice vs (c) RxJS, records/s', rps('sluice'), rps('rxjs')),
+    rateRow('(b) hand-rolled vs (a) raw, records/s', rps('hand-rolled'), rps('raw')),
+  ];
+  for (const line of renderTable(rows)) print(line);
+  if (problems.length > 0) {
+    print('');
+    print(`!!! CORRECTNESS: ${problems.length} implementation run(s) disagree with the expected windows !!!`);
+    for (const p of problems) print(`!!! ${p}`);
+    process.exitCode = 1;
+  } else
+    print(`correctness: every implementation wrote the ${expected.size} expected windows with equal values`);
+
+  const dir = path.join(HERE, 'results');
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `peers-${new Date().toISOString().slice(0, 10)}.txt`);
+  await writeFile(file, `${out.join('\n')}\n`);
+  process.stderr.write(`  saved ${path.relative(process.cwd(), file)}\n`);
+}
