@@ -17,13 +17,14 @@ import type { WindowRecord } from './pipelines/window-result.js';
 import type { AlertHistoryEntry, AlertNotification } from '../operators/alerts/index.js';
 import { AlertBoard } from './pipelines/alerts.js';
 import type { Silence } from './pipelines/silences.js';
-import { SluiceError } from './errors.js';
+import { isSluiceError, SluiceError } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import type { DeadLetter } from './intake/dead-letter.js';
 import { Intake, type IntakeOptions } from './intake/intake.js';
 import { keyTimeMs, Outbox, OutboxSet } from './outbox.js';
 import { recordBuilder } from './intake/record.js';
 import { compilePipelines } from './pipelines/compile.js';
+import { corruptionError, isCorruption } from './store/damage.js';
 import { Store } from './store/store.js';
 import { Supervisor, type BackoffOptions, type ConnectorStatus } from './supervisor.js';
 
@@ -193,6 +194,8 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
       return report;
     } catch (err) {
       setPhase('failed');
+      // A table that cannot be read surfaces while state is recovered: say how to repair it, not "a bug".
+      if (isCorruption(err) && !isSluiceError(err)) throw corruptionError(config.state.dir, err);
       throw err;
     }
   };
@@ -200,6 +203,12 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   const startParts = async (): Promise<RecoveryReport> => {
     store = await Store.open(config.state.dir, config.state.durability);
     const activeStore = store;
+    if (activeStore.damage.length > 0) {
+      log.warn(
+        { stateDir: config.state.dir, damage: activeStore.damage },
+        'state store damaged: starting with what is intact',
+      );
+    }
     await alertBoard.open(activeStore);
     const activeIntake = new Intake(activeStore, options.intake);
     intake = activeIntake;

@@ -51,7 +51,7 @@ export const errorCatalog = {
   },
   SLUICE_STATE_CORRUPT: {
     kind: 'runtime',
-    hint: 'Move the state directory aside to start fresh (its outbox and unprocessed input are then lost), or restore it from a backup.',
+    hint: 'Stop the daemon and run `sluice repair -c FILE` (it keeps a copy and prints what it could not recover), or move the state directory aside to start fresh (its outbox and unprocessed input are then lost).',
   },
   SLUICE_DISK_FULL: {
     kind: 'runtime',

@@ -3,6 +3,7 @@
 import { SluiceError } from '../errors.js';
 import { configJsonSchema, schemaTargets, type SchemaTarget } from '../config/json-schema.js';
 import type { CliIo } from './io.js';
+import { repairCommand } from './repair.js';
 import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
 
@@ -78,6 +79,13 @@ export const commands = {
       io.stdout(`${JSON.stringify(configJsonSchema(target as SchemaTarget), null, 2)}\n`);
       return Promise.resolve(0);
     },
+  },
+  repair: {
+    summary:
+      'Rebuild a damaged state store (daemon stopped): keeps a copy, prints what could not be recovered.',
+    usage: 'sluice repair -c FILE',
+    options: { config: configOption },
+    run: (values, io) => repairCommand({ config: required(values, 'config', 'sluice repair -c FILE') }, io),
   },
   ports: {
     summary: 'List serial ports with their USB vendor/product ids and /dev/serial/by-id paths (for `path:`).',

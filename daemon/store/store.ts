@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Level } from 'level';
 import { SluiceError } from '../errors.js';
+import { checkBeforeOpen, corruptionError, isCorruption, leveldbReports } from './damage.js';
 
 export type Durability = 'process' | 'fsync';
 
@@ -29,6 +30,8 @@ export class Store {
     readonly db: Level<string, unknown>,
     readonly dir: string,
     readonly durability: Durability,
+    /** What was found damaged but could be opened (torn log tails, bytes LevelDB dropped); empty when intact. */
+    readonly damage: readonly string[] = [],
   ) {
     this.wal = this.sub('wal');
     this.meta = this.sub('meta');
@@ -45,10 +48,12 @@ export class Store {
         cause: err,
       });
     }
+    const damage = await checkBeforeOpen(location);
     const db = new Level<string, unknown>(location, { valueEncoding: 'json' });
     try {
       await db.open();
     } catch (err) {
+      if (isCorruption(err)) throw corruptionError(location, err);
       const cause = (err as { cause?: { code?: string } }).cause;
       if (cause?.code === 'LEVEL_LOCKED') {
         throw new SluiceError(
@@ -61,7 +66,7 @@ export class Store {
       }
       throw new SluiceError('SLUICE_STATE_IO', `cannot open the state store in ${location}`, { cause: err });
     }
-    return new Store(db, dir, durability);
+    return new Store(db, dir, durability, [...damage, ...(await leveldbReports(location))]);
   }
 
   /** The outbox of one sink. */
