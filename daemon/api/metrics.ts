@@ -119,6 +119,9 @@ export function createMetrics(gateway: () => Gateway): Metrics {
       }
     },
   });
+  /** Each configured alert rule with its view (undefined before the graph is compiled). */
+  const alertViews = () =>
+    Object.keys(gateway().config.alerts).map((alert) => [alert, gateway().alertBoard.view(alert)] as const);
   new Gauge({
     name: 'sluice_alerts_firing',
     help: 'Keys of the alert rule that are firing now.',
@@ -126,10 +129,8 @@ export function createMetrics(gateway: () => Gateway): Metrics {
     registers,
     collect() {
       this.reset();
-      const board = gateway().alertBoard;
-      for (const alert of Object.keys(gateway().config.alerts)) {
-        const firing = (board.view(alert)?.instances() ?? []).filter((i) => i.state === 'firing');
-        this.set({ alert }, firing.length);
+      for (const [alert, view] of alertViews()) {
+        this.set({ alert }, view?.instances().filter((i) => i.state === 'firing').length ?? 0);
       }
     },
   });
@@ -140,10 +141,7 @@ export function createMetrics(gateway: () => Gateway): Metrics {
     registers,
     collect() {
       this.reset();
-      const board = gateway().alertBoard;
-      for (const alert of Object.keys(gateway().config.alerts)) {
-        this.inc({ alert }, board.view(alert)?.suppressed() ?? 0);
-      }
+      for (const [alert, view] of alertViews()) this.inc({ alert }, view?.suppressed() ?? 0);
     },
   });
   new Gauge({

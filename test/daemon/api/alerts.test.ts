@@ -3,6 +3,7 @@
 // expiring, deleted, kept across a restart), the alert and silence events, and every malformed request.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Silence } from '../../../daemon/pipelines/silences.js';
 import { readJsonLines } from '../../support/jsonl.js';
 import { waitFor } from '../../support/wait.js';
 import { startHarness, type Harness } from './harness.js';
@@ -73,15 +74,7 @@ interface Rule {
   instances: Instance[];
   history: HistoryEntry[];
 }
-interface SilenceBody {
-  id: string;
-  alert: string;
-  key: string | null;
-  comment: string | null;
-  createdMs: number;
-  expiresMs: number;
-  suppressed: number;
-}
+type SilenceBody = Silence & { suppressed: number };
 
 async function rule(id: string, query = ''): Promise<Rule> {
   const { status, body } = await call('GET', `/api/v1/alerts${query}`);
@@ -256,6 +249,20 @@ describe('silences', () => {
         .status,
     ).toBe(401);
     expect(await silences()).toEqual([]);
+  });
+});
+
+describe('metrics', () => {
+  test('count firing keys, silenced notifications and silences per alert', async () => {
+    const made = await call('POST', '/api/v1/alerts/warm/silence', { duration: '1h', key: 's-4' });
+    const res = await fetch(`${h.url}/metrics`, { headers: auth });
+    const text = await res.text();
+    expect(text).toMatch(/^sluice_alerts_firing\{alert="warm"\} 5$/m);
+    expect(text).toMatch(/^sluice_alerts_firing\{alert="cold"\} 0$/m);
+    expect(text).toMatch(/^sluice_alert_notifications_silenced_total\{alert="warm"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^sluice_silences_active 1$/m);
+    const { id } = made.body.silence as SilenceBody;
+    expect((await call('DELETE', `/api/v1/silences/${id}`)).status).toBe(200);
   });
 });
 
