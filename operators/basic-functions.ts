@@ -15,7 +15,9 @@ export function perBatch<T, U>(
 }
 
 export function map<T, U>(parent: DStream<T>, f: (item: T) => U, kind = 'map'): DStream<U> {
-  return perBatch(parent, kind, (items) => items.map((x) => f(x)));
+  const mapped = perBatch(parent, kind, (items) => items.map((x) => f(x)));
+  mapped.mapping = { source: parent, f: f as (item: unknown) => U };
+  return mapped;
 }
 
 export function flatMap<T, U>(parent: DStream<T>, f: (item: T) => Iterable<U>): DStream<U> {

@@ -175,6 +175,14 @@ export class StreamingContext {
     return this.lastBatchMs;
   }
 
+  /** How many streams and outputs read `stream`'s batches (final once the context has started). */
+  readers(stream: DStream<unknown>): number {
+    let n = 0;
+    for (const s of this.streams) if (s.parents.includes(stream)) n++;
+    for (const o of this.outputs) if (o.stream === stream) n++;
+    return n;
+  }
+
   /** All streams, in creation order (which is a topological order). */
   graph(): readonly DStream<unknown>[] {
     return this.streams;

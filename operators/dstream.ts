@@ -52,6 +52,9 @@ export class DStream<T> {
   /** Checkpoint key and metric label; stable across restarts as long as the graph is built the same way. */
   name: string;
   readonly state: OperatorState | undefined;
+  /** Internal, set by map(): this stream's batch is `f` applied to every record of `source`'s batch, so an
+   * operator that is its only reader may apply `f` itself instead of having the batch built (see fusion.ts). */
+  mapping: { readonly source: DStream<unknown>; readonly f: (item: unknown) => T } | undefined = undefined;
 
   constructor(
     readonly ctx: StreamingContext,
@@ -76,6 +79,11 @@ export class DStream<T> {
   isTimeValid(timeMs: number): boolean {
     const zero = this.ctx.zeroTime();
     return timeMs > zero && (timeMs - zero) % this.slideMs === 0;
+  }
+
+  /** Internal: true if the batch at timeMs has been computed and is still remembered. */
+  hasGenerated(timeMs: number): boolean {
+    return this.generated.has(timeMs);
   }
 
   /** The batch at timeMs, computed once and remembered for the remember duration. */

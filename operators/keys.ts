@@ -122,3 +122,48 @@ export function reduceByKey<K, V>(pairs: Iterable<readonly [K, V]>, f: (a: V, b:
   for (const [k, v] of pairs) out.merge(k, v, f);
   return out;
 }
+
+/**
+ * Dense integer slots for keys (by key identity), so per-key state can live in arrays indexed by slot instead of
+ * one Map entry or object per key. A released slot is handed out again; `reset` forgets every key at once.
+ */
+export class KeySlots<K> {
+  private readonly slotOf = new Map<KeyId, number>();
+  /** The key of each slot in use (the first original of a composite key). */
+  readonly keyOf: K[] = [];
+  private readonly idOf: KeyId[] = [];
+  private readonly free: number[] = [];
+  private hi = 0;
+
+  /** Keys holding a slot. */
+  get size(): number {
+    return this.slotOf.size;
+  }
+  /** One past the highest slot handed out since the last reset: every slot in use is below it. */
+  get highWater(): number {
+    return this.hi;
+  }
+  /** The key's slot, handing out a free or new one (below highWater) for a key not seen yet. */
+  slot(key: K): number {
+    const id = key === null || typeof key !== 'object' ? (key as KeyId) : keyId(key);
+    let s = this.slotOf.get(id);
+    if (s === undefined) {
+      s = this.free.pop() ?? this.hi++;
+      this.slotOf.set(id, s);
+      this.keyOf[s] = key;
+      this.idOf[s] = id;
+    }
+    return s;
+  }
+  /** Gives a slot back: its key gets a new slot when seen again. */
+  release(s: number): void {
+    this.slotOf.delete(this.idOf[s]);
+    this.free.push(s);
+  }
+  /** Forgets every key; slots are handed out from 0 again. */
+  reset(): void {
+    this.slotOf.clear();
+    this.free.length = 0;
+    this.hi = 0;
+  }
+}

@@ -7,7 +7,8 @@ import { SlidingAggregator } from '../aggregates/sliding.js';
 import type { Mergeable } from '../aggregates/aggregate.js';
 import type { DStream, OperatorState } from '../dstream.js';
 import { EngineError } from '../engine-error.js';
-import { KeyMap } from '../keys.js';
+import { KeySlots } from '../keys.js';
+import { fusedReader } from '../fusion.js';
 import { checkWindow, gcd } from './window-checks.js';
 import type { ColumnarAggregator } from '../aggregates/set-aggregator.js';
 import { columnarAggregateByKeyAndWindow } from './columnar-window.js';
@@ -45,58 +46,112 @@ export function aggregateByKeyAndWindow<K, V, P, R>(
     toJSON: (p) => partialToJSON(agg, p) as ReturnType<Mergeable<P>['toJSON']>,
     fromJSON: (j) => partialFromJSON(agg, j),
   };
-  let pane = new KeyMap<K, P>();
-  const keys = new KeyMap<K, KeyWindow<P>>();
+  const read = fusedReader(parent);
+  // Keys get dense slots; per-slot state lives in arrays. The open pane: a partial per slot, its slots in
+  // first-seen order, and paneOf[s] === paneSeq for the slots it holds.
+  const slots = new KeySlots<K>();
+  let parts: P[] = [];
+  const paneOf: number[] = [];
+  let paneSeq = 1;
+  let paneOrder: number[] = [];
+  // Sliding only: each key's window (pane end times and pane FIFO), the keys in the window in output order.
+  const wins: (KeyWindow<P> | undefined)[] = [];
+  let live: number[] = [];
   let observedMs = Number.NEGATIVE_INFINITY;
   const zero = (): number => parent.ctx.zeroTime();
 
+  const fold = (k: K, v: V): void => {
+    const s = slots.slot(k);
+    if (paneOf[s] !== paneSeq) {
+      paneOf[s] = paneSeq;
+      paneOrder.push(s);
+      parts[s] = agg.add(agg.init(), v);
+    } else {
+      parts[s] = agg.add(parts[s] as P, v);
+    }
+  };
+  const nextPane = (): void => {
+    paneOrder = [];
+    paneSeq++;
+  };
+
   const closePane = (t: number): void => {
-    pane.forEach((p, k) => {
-      let w = keys.get(k);
+    for (const s of paneOrder) {
+      let w = wins[s];
       if (w === undefined) {
         w = { times: [], head: 0, panes: new SlidingAggregator(mergeable) };
-        keys.set(k, w);
+        wins[s] = w;
+        live.push(s);
       }
       w.times.push(t);
-      w.panes.push(p);
-    });
-    pane = new KeyMap<K, P>();
+      w.panes.push(parts[s] as P);
+      parts[s] = undefined as P;
+    }
+    nextPane();
   };
-  const init = (): P => agg.init();
-  const add = (p: P, v: V): P => agg.add(p, v);
 
   const advance = (t: number): void => {
     if (t <= observedMs) return;
     observedMs = t;
-    for (const [k, v] of parent.getOrCompute(t) ?? []) pane.fold(k, v, init, add);
+    const batch = read(t);
+    if (batch !== null) {
+      const { items, f } = batch;
+      if (f === undefined) {
+        for (const kv of items as readonly (readonly [K, V])[]) fold(kv[0], kv[1]);
+      } else {
+        for (const item of items) {
+          const kv = f(item);
+          fold(kv[0], kv[1]);
+        }
+      }
+    }
     if (!tumbling && (t - zero()) % paneMs === 0) closePane(t);
   };
 
-  const compute = (t: number): [K, R][] => {
-    advance(t);
+  const computeTumbling = (): [K, R][] => {
     const out: [K, R][] = [];
-    if (tumbling) {
-      pane.forEach((p, k) => out.push([k, agg.result(p)]));
-      pane = new KeyMap<K, P>();
-      return out;
+    for (const s of paneOrder) {
+      out.push([slots.keyOf[s] as K, agg.result(parts[s] as P)]);
+      parts[s] = undefined as P;
     }
+    nextPane();
+    // Keys keep their slots across windows (most come back), until absent keys outnumber present ones.
+    if (slots.size > 2 * out.length + 1024) {
+      slots.reset();
+      parts = [];
+    }
+    return out;
+  };
+
+  const computeSliding = (t: number): [K, R][] => {
+    const out: [K, R][] = [];
     const horizon = t - windowMs;
-    for (const [k, w] of keys.entries()) {
+    const kept: number[] = [];
+    for (const s of live) {
+      const w = wins[s] as KeyWindow<P>;
       while (w.head < w.times.length && (w.times[w.head] as number) <= horizon) {
         w.panes.evict();
         w.head++;
       }
       if (w.head === w.times.length) {
-        keys.delete(k);
+        wins[s] = undefined;
+        slots.release(s);
         continue;
       }
       if (w.head > 16 && w.head * 2 > w.times.length) {
         w.times = w.times.slice(w.head);
         w.head = 0;
       }
-      out.push([k, agg.result(w.panes.query())]);
+      out.push([slots.keyOf[s] as K, agg.result(w.panes.query())]);
+      kept.push(s);
     }
+    live = kept;
     return out;
+  };
+
+  const compute = (t: number): [K, R][] => {
+    advance(t);
+    return tumbling ? computeTumbling() : computeSliding(t);
   };
 
   const state: OperatorState = {
@@ -104,11 +159,14 @@ export function aggregateByKeyAndWindow<K, V, P, R>(
     advance,
     snapshot: (): Snapshot => ({
       observedMs: Number.isFinite(observedMs) ? observedMs : null,
-      pane: pane.toPairs().map(([k, p]) => [k, partialToJSON(agg, p)]),
-      keys: [...keys.entries()].map(([k, w]) => [k, w.times.slice(w.head), w.panes.toJSON()]),
+      pane: paneOrder.map((s) => [slots.keyOf[s], partialToJSON(agg, parts[s] as P)]),
+      keys: live.map((s) => {
+        const w = wins[s] as KeyWindow<P>;
+        return [slots.keyOf[s], w.times.slice(w.head), w.panes.toJSON()];
+      }),
     }),
-    restore: (s) => {
-      const snap = s as Partial<Snapshot> | null;
+    restore: (raw) => {
+      const snap = raw as Partial<Snapshot> | null;
       if (
         snap === null ||
         typeof snap !== 'object' ||
@@ -118,10 +176,23 @@ export function aggregateByKeyAndWindow<K, V, P, R>(
         throw new EngineError('SLUICE_ENGINE_CHECKPOINT', 'aggregateByKeyAndWindow snapshot is malformed');
       }
       observedMs = snap.observedMs ?? Number.NEGATIVE_INFINITY;
-      pane = KeyMap.fromPairs(snap.pane.map(([k, p]): [K, P] => [k as K, partialFromJSON(agg, p)]));
-      keys.clear();
+      slots.reset();
+      parts = [];
+      wins.length = 0;
+      live = [];
+      nextPane();
       for (const [k, times, panes] of snap.keys) {
-        keys.set(k as K, { times, head: 0, panes: SlidingAggregator.fromJSON(mergeable, panes) });
+        const s = slots.slot(k as K);
+        wins[s] = { times, head: 0, panes: SlidingAggregator.fromJSON(mergeable, panes) };
+        live.push(s);
+      }
+      for (const [k, p] of snap.pane) {
+        const s = slots.slot(k as K);
+        if (paneOf[s] !== paneSeq) {
+          paneOf[s] = paneSeq;
+          paneOrder.push(s);
+        }
+        parts[s] = partialFromJSON(agg, p);
       }
     },
   };

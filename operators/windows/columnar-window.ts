@@ -11,7 +11,8 @@ import { decodeNumber, encodeNumber } from '../aggregates/aggregate.js';
 import type { AggregatorColumns } from '../aggregates/set-aggregator.js';
 import type { DStream, OperatorState } from '../dstream.js';
 import { EngineError } from '../engine-error.js';
-import { keyId, type KeyId } from '../keys.js';
+import { KeySlots } from '../keys.js';
+import { fusedReader } from '../fusion.js';
 
 interface Snapshot {
   columnar: 1;
@@ -40,7 +41,6 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
   const { add, merge, result } = columns;
 
   let cap = 0;
-  let hi = 0; // slots ever handed out since the last reset
   let cur = new Float64Array(0); // the pane being filled, W per slot
   let ring = new Float64Array(0); // R·W per slot
   let backMerged = new Float64Array(0);
@@ -49,10 +49,9 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
   let lastData = new Int32Array(0); // pane index of the newest pane with data
   let inCur = new Uint8Array(0);
   let inLive = new Uint8Array(0);
-  const keyOf: K[] = [];
-  const idOf: KeyId[] = [];
-  const slotOf = new Map<KeyId, number>();
-  const free: number[] = [];
+  const slots = new KeySlots<K>();
+  const keyOf = slots.keyOf;
+  const read = fusedReader(parent);
   let curOrder: number[] = []; // slots of the open pane, first-seen order
   let live: number[] = []; // slots in the window, in the order the generic path keeps its keys
   let newest = 0;
@@ -96,20 +95,12 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
     cap = next;
   };
   const slotFor = (k: K): number => {
-    const id = k === null || typeof k !== 'object' ? (k as KeyId) : keyId(k);
-    let s = slotOf.get(id);
-    if (s === undefined) {
-      s = free.pop() ?? hi++;
-      if (s >= cap) grow(s + 1);
-      slotOf.set(id, s);
-      keyOf[s] = k;
-      idOf[s] = id;
-    }
+    const s = slots.slot(k);
+    if (s >= cap) grow(s + 1);
     return s;
   };
   const release = (s: number): void => {
-    slotOf.delete(idOf[s]);
-    free.push(s);
+    slots.release(s);
     inLive[s] = 0;
     frontEnd[s] = firstBack[s] = lastData[s] = -1;
     fillEmpty(backMerged, s * W);
@@ -117,7 +108,7 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
 
   const closePane = (idx: number): void => {
     const r = pos(idx);
-    for (let s = 0; s < hi; s++) fillEmpty(ring, s * RING * W + r);
+    for (let s = 0, hi = slots.highWater; s < hi; s++) fillEmpty(ring, s * RING * W + r);
     for (const s of curOrder) {
       const o = s * W;
       const into = s * RING * W + r;
@@ -136,16 +127,29 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
     newest = idx;
   };
 
+  const fold = (k: K, v: V): void => {
+    const s = slotFor(k);
+    if (inCur[s] === 0) {
+      inCur[s] = 1;
+      curOrder.push(s);
+    }
+    add(cur, s * W, v);
+  };
+
   const advance = (t: number): void => {
     if (t <= observedMs) return;
     observedMs = t;
-    for (const [k, v] of parent.getOrCompute(t) ?? []) {
-      const s = slotFor(k);
-      if (inCur[s] === 0) {
-        inCur[s] = 1;
-        curOrder.push(s);
+    const batch = read(t);
+    if (batch !== null) {
+      const { items, f } = batch;
+      if (f === undefined) {
+        for (const kv of items as readonly (readonly [K, V])[]) fold(kv[0], kv[1]);
+      } else {
+        for (const item of items) {
+          const kv = f(item);
+          fold(kv[0], kv[1]);
+        }
       }
-      add(cur, s * W, v);
     }
     if (!tumbling && (t - zero()) % paneMs === 0) closePane((t - zero()) / paneMs);
   };
@@ -158,10 +162,7 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
       inCur[s] = 0;
     }
     // Keys keep their slots across windows (most come back), until absent keys outnumber present ones.
-    if (slotOf.size > 2 * curOrder.length + 1024) {
-      slotOf.clear();
-      hi = 0;
-    }
+    if (slots.size > 2 * curOrder.length + 1024) slots.reset();
     curOrder = [];
     return out;
   };
@@ -249,9 +250,7 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
       ) {
         throw malformed();
       }
-      slotOf.clear();
-      free.length = 0;
-      hi = 0;
+      slots.reset();
       cap = 0;
       cur = ring = backMerged = new Float64Array(0);
       frontEnd = firstBack = lastData = new Int32Array(0);
