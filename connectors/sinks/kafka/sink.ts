@@ -2,17 +2,9 @@
 // deterministic ids do not already give). Each send() is one producer.send of a chunk of the outbox, wrapped in
 // our own timeout; after `recreateAfter` consecutive failures the producer is dropped and the next connect()
 // builds a new one, because kafkajs does not always recover a broken connection on its own.
-import {
-  CompressionTypes,
-  Kafka,
-  Partitioners,
-  logLevel,
-  type KafkaConfig,
-  type LogEntry,
-  type Producer,
-  type SASLOptions,
-} from 'kafkajs';
-import type { Logger, OutboxEntry, Sink, SinkHost } from '../../types.js';
+import { CompressionTypes, Kafka, Partitioners, type Producer } from 'kafkajs';
+import { kafkaClientConfig, withTimeout } from '../../kafka/client.js';
+import type { OutboxEntry, Sink, SinkHost } from '../../types.js';
 import type { KafkaSinkConfig } from './config.js';
 
 /** The header that carries an entry's deterministic id (gateway/pipeline/key/window). */
@@ -87,27 +79,15 @@ export class KafkaSink implements Sink {
 
   private createProducer(): Producer {
     const { config } = this;
-    const kafkaConfig: KafkaConfig = {
-      clientId: config.clientId,
-      brokers: [...config.brokers],
-      connectionTimeout: config.connectTimeout,
-      requestTimeout: config.sendTimeout,
-      // A couple of quick retries inside kafkajs (a moved partition leader); the supervisor owns the rest.
-      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
-      logLevel: logLevel.WARN,
-      logCreator: () => (entry) => {
-        logTo(this.host.log, this.id, entry);
+    const kafkaConfig = kafkaClientConfig(
+      config,
+      this.host.log,
+      { sink: this.id },
+      {
+        connectionTimeout: config.connectTimeout,
+        requestTimeout: config.sendTimeout,
       },
-    };
-    if (config.tls !== undefined) {
-      kafkaConfig.ssl = {
-        rejectUnauthorized: config.tls.rejectUnauthorized,
-        ...(config.tls.ca === undefined ? {} : { ca: [config.tls.ca] }),
-        ...(config.tls.cert === undefined ? {} : { cert: config.tls.cert }),
-        ...(config.tls.key === undefined ? {} : { key: config.tls.key.reveal() }),
-      };
-    }
-    if (config.sasl !== undefined) kafkaConfig.sasl = saslOptions(config.sasl);
+    );
     const producer = new Kafka(kafkaConfig).producer({
       allowAutoTopicCreation: false,
       // Java's murmur2 partitioner: a key lands in the same partition as from any Java/librdkafka producer.
@@ -136,38 +116,4 @@ export class KafkaSink implements Sink {
       },
     );
   }
-}
-
-function saslOptions(sasl: NonNullable<KafkaSinkConfig['sasl']>): SASLOptions {
-  const credentials = { username: sasl.username, password: sasl.password.reveal() };
-  switch (sasl.mechanism) {
-    case 'plain':
-      return { mechanism: 'plain', ...credentials };
-    case 'scram-sha-256':
-      return { mechanism: 'scram-sha-256', ...credentials };
-    case 'scram-sha-512':
-      return { mechanism: 'scram-sha-512', ...credentials };
-  }
-}
-
-function logTo(log: Logger, sink: string, entry: LogEntry): void {
-  const { message, ...fields } = entry.log;
-  const obj = { sink, kafka: entry.namespace, ...fields };
-  const msg = `kafkajs: ${message}`;
-  if (entry.level === logLevel.ERROR) log.warn(obj, msg);
-  else if (entry.level === logLevel.WARN) log.warn(obj, msg);
-  else log.debug(obj, msg);
-}
-
-/** Rejects when `promise` has not settled within `ms`; the operation may still complete later. */
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`timed out after ${ms} ms ${what}`));
-    }, ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => {
-    clearTimeout(timer);
-  });
 }
