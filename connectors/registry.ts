@@ -6,6 +6,7 @@ import { serialReceiverConfigSchema } from './receivers/serial/config.js';
 import { simulatorReceiverConfigSchema } from './receivers/simulator/config.js';
 import { fileReceiverConfigSchema } from './receivers/file/config.js';
 import { tcpReceiverConfigSchema } from './receivers/tcp/config.js';
+import { kafkaReceiverConfigSchema } from './receivers/kafka/config.js';
 import { fileSinkConfigSchema } from './sinks/file/config.js';
 import { webhookSinkConfigSchema } from './sinks/webhook/config.js';
 import { kafkaSinkConfigSchema } from './sinks/kafka/config.js';
@@ -41,6 +42,13 @@ export const receivers = [
       'Reads a serial port (lines, CSV, key=value, NMEA 0183) or polls Modbus RTU devices; reopens it after an unplug.',
     configSchema: serialReceiverConfigSchema,
     load: () => import('./receivers/serial/index.js'),
+  },
+  {
+    type: 'kafka',
+    summary:
+      'Consumes Kafka topics in a consumer group; offsets saved atomically with the records (nothing lost or counted twice).',
+    configSchema: kafkaReceiverConfigSchema,
+    load: () => import('./receivers/kafka/index.js'),
   },
   {
     type: 'simulator',
