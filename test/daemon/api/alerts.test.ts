@@ -99,6 +99,42 @@ async function repeatsAtSink(key: string): Promise<number[]> {
     .map((l) => Number(l.id.split('/').pop()));
 }
 
+/** Follows /api/v1/events in the background, parsing each frame. */
+async function tapEvents(): Promise<{ frames: { type: string; data: unknown }[]; close(): Promise<void> }> {
+  const controller = new AbortController();
+  const res = await fetch(`${h.url}/api/v1/events`, { headers: auth, signal: controller.signal });
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  const frames: { type: string; data: unknown }[] = [];
+  let buffer = '';
+  const pump = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += decoder.decode(value, { stream: true });
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const type = /^event: (.+)$/m.exec(frame)?.[1];
+          const data = /^data: (.+)$/m.exec(frame)?.[1];
+          if (type !== undefined && data !== undefined) frames.push({ type, data: JSON.parse(data) });
+        }
+      }
+    } catch {
+      // Aborted by close().
+    }
+  })();
+  return {
+    frames,
+    close: async () => {
+      controller.abort();
+      await pump;
+    },
+  };
+}
+
 describe('GET /api/v1/alerts', () => {
   test('lists every rule with its firing keys, their values, and the recent history', async () => {
     const warm = await waitFor('warm firing for all five sensors', async () => {
@@ -120,18 +156,10 @@ describe('GET /api/v1/alerts', () => {
   });
 
   test('streams alert transitions as server-sent events', async () => {
-    const controller = new AbortController();
-    const res = await fetch(`${h.url}/api/v1/events`, { headers: auth, signal: controller.signal });
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    let text = '';
-    await waitFor('an alert event', async () => {
-      const { value } = await reader.read();
-      text += new TextDecoder().decode(value);
-      return /event: alert\n/.test(text) ? true : undefined;
-    });
-    controller.abort();
-    const frame = text.split('\n\n').find((f) => f.startsWith('event: alert\n')) ?? '';
-    const data = JSON.parse(frame.split('\ndata: ')[1] ?? '{}') as { transition: HistoryEntry };
+    const tap = await tapEvents();
+    const frame = await waitFor('an alert event', () => tap.frames.find((f) => f.type === 'alert'));
+    await tap.close();
+    const data = frame.data as { transition: HistoryEntry };
     expect(data.transition).toMatchObject({ status: 'firing', silenced: false });
     expect(data.transition.id).toMatch(/^api-test\/warm\/s-\d\//);
   });
@@ -178,15 +206,26 @@ describe('silences', () => {
   });
 
   test('a silence of every key expires by the daemon’s clock, and notifications resume', async () => {
+    const tap = await tapEvents();
     const made = await call('POST', '/api/v1/alerts/warm/silence', { duration: '1500ms' });
     expect(made.status).toBe(201);
     const silence = made.body.silence as SilenceBody;
+    const told = (action: string) => () =>
+      tap.frames.find(
+        (f) =>
+          f.type === 'silence' &&
+          (f.data as { action: string; silence: { id: string } }).action === action &&
+          (f.data as { silence: { id: string } }).silence.id === silence.id,
+      );
+    await waitFor('a silence created event', told('created'));
     expect(silence.key).toBeNull();
     expect((await rule('warm')).instances.every((i) => i.silencedUntilMs === silence.expiresMs)).toBe(true);
     await waitFor('the silence to expire from the list', async () =>
       (await silences()).some((s) => s.id === silence.id) ? undefined : true,
     );
     expect(Date.now()).toBeGreaterThanOrEqual(silence.expiresMs);
+    await waitFor('a silence expired event', told('expired'));
+    await tap.close();
     await waitFor('repeats of every key at the sink after the expiry', async () => {
       const keys = ['s-0', 's-1', 's-2', 's-3', 's-4'];
       const resumed = await Promise.all(
