@@ -5,10 +5,11 @@
 import type { OutboxEntry } from '../connectors/types.js';
 import type { Checkpoint } from '../operators/index.js';
 import { SluiceError } from './errors.js';
-import { REDELIVERY, type Intake } from './intake/intake.js';
+import type { Intake } from './intake/intake.js';
 import type { OutboxSet } from './outbox.js';
 import { deadLetter } from './intake/dead-letter.js';
 import type { IngestRecord } from './intake/record.js';
+import { decodeWalEntry, type WalGroup } from './intake/wal.js';
 import type { CompiledGraph } from './pipelines/compile.js';
 import { outboxKey, parseSeqKey, seqKey } from './store/keys.js';
 import type { BatchOp, Store } from './store/store.js';
@@ -51,6 +52,7 @@ interface SavedCheckpoint {
   toSeq: number;
 }
 
+/** One record of the WAL, with the key of the entry (the group commit) that holds it. */
 interface WalEntry {
   seq: number;
   key: string;
@@ -124,11 +126,10 @@ export class Driver {
     }
     const wal: WalEntry[] = [];
     for await (const [key, value] of this.store.wal.iterator()) {
-      wal.push({ seq: parseSeqKey(key), key, record: value as IngestRecord });
+      const group = decodeWalEntry(key, parseSeqKey(key), value);
+      group.records.forEach((record, i) => wal.push({ seq: group.firstSeq + i, key, record }));
     }
-    for await (const [key, value] of this.store.meta.iterator({ gte: REDELIVERY, lt: `${REDELIVERY}~` })) {
-      this.intake.restoreRedeliveries(key.slice(REDELIVERY.length), value as string[]);
-    }
+    await this.intake.restoreRedeliveries();
     let lastDead = 0;
     for await (const key of this.store.dead.keys({ reverse: true, limit: 1 })) lastDead = parseSeqKey(key);
 
@@ -210,14 +211,22 @@ export class Driver {
       report.replayedRecords += records.length;
       toSeq = cut.toSeq;
     }
-    // The rest of the WAL was never part of a batch: it goes into the next one.
-    const uncommitted = wal.slice(w).map((e) => ({ seq: e.seq, record: e.record }));
-    report.uncommittedRecords = uncommitted.length;
+    // The rest of the WAL was never part of a batch: it goes into the next one, entry by entry.
+    const uncommitted: WalGroup[] = [];
+    for (const e of wal.slice(w)) {
+      const last = uncommitted.at(-1);
+      if (last?.key === e.key) last.records.push(e.record);
+      else uncommitted.push({ key: e.key, firstSeq: e.seq, records: [e.record] });
+    }
+    report.uncommittedRecords = wal.length - w;
     const lastSeq = Math.max(toSeq, wal.at(-1)?.seq ?? 0, cuts.at(-1)?.toSeq ?? 0);
     this.intake.resume(lastSeq, toSeq, uncommitted, lastDead);
     this.lastToSeq = toSeq;
-    // Everything replayed is now in a checkpoint: drop the WAL records and cuts it covers.
-    for (const e of wal.slice(0, w)) ops.push({ type: 'del', sublevel: this.store.wal, key: e.key });
+    // Everything replayed is now in a checkpoint: drop the WAL entries and cuts it covers. (An entry that also
+    // holds uncommitted records, which a cut never makes, would go with the batch that takes them.)
+    const kept = new Set(uncommitted.map((g) => g.key));
+    const covered = new Set(wal.slice(0, w).map((e) => e.key));
+    for (const key of covered) if (!kept.has(key)) ops.push({ type: 'del', sublevel: this.store.wal, key });
     for (const cut of cuts) ops.push({ type: 'del', sublevel: this.store.meta, key: cut.key });
     if (ctx.lastBatchTime() !== undefined) {
       ops.push({ type: 'put', sublevel: this.store.meta, key: CHECKPOINT, value: this.checkpoint(toSeq) });
@@ -289,7 +298,7 @@ export class Driver {
     const ctx = this.graph.ctx;
     const t = ctx.nextBatchTime();
     const started = this.now();
-    const { records, fromSeq, toSeq } = this.intake.cut();
+    const { records, toSeq, walKeys } = this.intake.cut();
     const outputs = await this.runEngine(records);
     const ops: BatchOp[] = [];
     const admitted = await this.outboxes?.plan(t, outputs);
@@ -302,8 +311,7 @@ export class Driver {
     const cutKey = `${CUT}${seqKey(t)}`;
     ops.push({ type: 'put', sublevel: this.store.meta, key: cutKey, value: toSeq });
     this.rejectedToOps(ops);
-    // Sequence numbers may have gaps (a failed group commit): delete the whole range at the next checkpoint.
-    for (let seq = fromSeq + 1; seq <= toSeq; seq++) this.walKeysSinceCheckpoint.push(seqKey(seq));
+    for (const key of walKeys) this.walKeysSinceCheckpoint.push(key);
     this.cutKeysSinceCheckpoint.push(cutKey);
     this.lastToSeq = toSeq;
     this.sinceCheckpoint++;

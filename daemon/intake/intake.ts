@@ -2,20 +2,27 @@
 // (leader/follower: the first message starts a write at once, and whatever arrives during it rides on the next
 // one), and holds them until the driver cuts them into a batch. deliver() resolves only once a message is
 // durable, which is when receivers acknowledge. The number of records waiting for a batch is bounded: when full,
-// deliver() waits (backpressure).
+// deliver() waits (backpressure). Each write puts its records into the WAL as one entry (wal.ts).
 import type { DeliverOptions, RawMessage } from '../../connectors/types.js';
 import { SluiceError } from '../errors.js';
 import type { BatchOp, Store } from '../store/store.js';
-import { seqKey } from '../store/keys.js';
+import { parseSeqKey, seqKey } from '../store/keys.js';
 import { deadLetter, type DeadLetter } from './dead-letter.js';
 import type { BuildResult, IngestRecord } from './record.js';
-import { RedeliveryFilter } from './redelivery-filter.js';
+import { RedeliveryFilter, type FilterWrite, type FingerprintChunk } from './redelivery-filter.js';
+import { encodeWalGroup, type WalGroup } from './wal.js';
 
-/** Meta key prefix of each receiver's redelivery filter. */
+/** Meta key prefix of the receivers' redelivery filters: `redelivery/<receiver>/<chunk>` (an older form kept the
+ * whole filter under `redelivery/<receiver>`). */
 export const REDELIVERY = 'redelivery/';
 
 /** Meta key prefix of receivers' source positions: `progress/<receiver>/<key>` (see DeliverOptions.progress). */
 export const PROGRESS = 'progress/';
+
+/** The meta key prefix of one receiver's redelivery filter chunks. */
+export function redeliveryPrefix(receiverId: string): string {
+  return `${REDELIVERY}${receiverId}/`;
+}
 
 /** The meta key prefix of one receiver's source positions. */
 export function progressPrefix(receiverId: string): string {
@@ -41,15 +48,26 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
+/** Durable records waiting for a batch: one WAL entry's worth (a write's), whose sequence numbers end at toSeq. */
+interface PendingGroup {
+  key: string;
+  toSeq: number;
+  records: IngestRecord[];
+}
+
 export class Intake {
   private readonly maxPending: number;
   private readonly flushDelayMs: number;
   private nextSeq = 1;
   private deadSeq = 1;
   private lastCutSeq = 0;
-  private pending: { seq: number; record: IngestRecord }[] = [];
+  private pending: PendingGroup[] = [];
+  private pendingRecords = 0;
+  /** Ops of the next write other than its WAL entry (dead letters, progress). */
   private buffer: BatchOp[] = [];
-  private bufferRecords: { seq: number; record: IngestRecord }[] = [];
+  /** Records of the next write, with consecutive sequence numbers from bufferFirstSeq. */
+  private bufferRecords: IngestRecord[] = [];
+  private bufferFirstSeq = 0;
   private bufferWaiters: Waiter[] = [];
   /** A write is queued on `flushing` and has not yet taken the buffer: deliveries until then ride on it. */
   private flushQueued = false;
@@ -74,26 +92,40 @@ export class Intake {
   /** Registers how a receiver's messages become records. */
   addReceiver(id: string, build: (m: RawMessage) => BuildResult): void {
     this.builders.set(id, build);
-    this.filters.set(id, new RedeliveryFilter());
+    const prefix = redeliveryPrefix(id);
+    this.filters.set(id, new RedeliveryFilter((n) => `${prefix}${seqKey(n)}`));
     this.counters.set(id, { records: 0, deadLetters: 0, lastRecordMs: null });
   }
 
-  /** Continues sequence numbers after those already used, and takes back records not yet committed. */
-  resume(
-    lastSeq: number,
-    lastCutSeq: number,
-    uncommitted: readonly { seq: number; record: IngestRecord }[],
-    lastDeadSeq: number,
-  ): void {
+  /** Continues sequence numbers after those already used, and takes back records not yet in a batch: whole WAL
+   * entries, or their part after lastCutSeq (firstSeq is that of records[0]). */
+  resume(lastSeq: number, lastCutSeq: number, uncommitted: readonly WalGroup[], lastDeadSeq: number): void {
     this.nextSeq = lastSeq + 1;
     this.lastCutSeq = lastCutSeq;
     this.deadSeq = lastDeadSeq + 1;
-    this.pending = uncommitted.slice();
+    this.pending = uncommitted
+      .filter((g) => g.records.length > 0)
+      .map((g) => ({ key: g.key, toSeq: g.firstSeq + g.records.length - 1, records: g.records.slice() }));
+    this.pendingRecords = this.pending.reduce((n, g) => n + g.records.length, 0);
   }
 
-  /** Restores a receiver's redelivery filter from what the store holds. */
-  restoreRedeliveries(id: string, fingerprints: readonly string[]): void {
-    this.filters.get(id)?.restore(fingerprints);
+  /** Restores every registered receiver's redelivery filter from what the store holds. */
+  async restoreRedeliveries(): Promise<void> {
+    for (const [id, filter] of this.filters) {
+      const prefix = redeliveryPrefix(id);
+      const chunks: FingerprintChunk[] = [];
+      // The older form: the whole filter under one key; it is deleted once newer chunks push it out.
+      const legacy = prefix.slice(0, -1);
+      const whole = (await this.store.meta.get(legacy)) as string[] | undefined;
+      if (whole !== undefined) chunks.push({ key: legacy, fingerprints: whole });
+      let last = 0;
+      // '0' follows '/': the range holds exactly the keys under `<receiver>/`, in chunk order.
+      for await (const [key, value] of this.store.meta.iterator({ gte: prefix, lt: `${legacy}0` })) {
+        chunks.push({ key, fingerprints: value as string[] });
+        last = Math.max(last, parseSeqKey(key.slice(prefix.length)));
+      }
+      filter.restore(chunks, last);
+    }
   }
 
   /** A receiver's saved progress (what its deliveries' `progress` wrote), by key. */
@@ -117,7 +149,7 @@ export class Intake {
 
   /** How many records wait for a batch. */
   get pendingCount(): number {
-    return this.pending.length + this.bufferRecords.length;
+    return this.pendingRecords + this.bufferRecords.length;
   }
 
   /** True while deliver() is holding receivers back. */
@@ -152,7 +184,7 @@ export class Intake {
     const parts: Promise<void>[] = [];
     for (const message of messages) {
       if (this.pendingCount >= this.maxPending) {
-        if (this.buffer.length > 0) parts.push(this.sealPart());
+        if (this.buffer.length > 0 || this.bufferRecords.length > 0) parts.push(this.sealPart());
         while (this.pendingCount >= this.maxPending) {
           await new Promise<void>((r) => this.roomWaiters.push(r));
         }
@@ -167,9 +199,9 @@ export class Intake {
       const built = build(message);
       if (built.ok && built.record === null) continue; // no record and no error: a CSV header line
       if (built.ok) {
-        const seq = this.nextSeq++;
-        this.buffer.push({ type: 'put', sublevel: this.store.wal, key: seqKey(seq), value: built.record });
-        this.bufferRecords.push({ seq, record: built.record });
+        if (this.bufferRecords.length === 0) this.bufferFirstSeq = this.nextSeq;
+        this.nextSeq++;
+        this.bufferRecords.push(built.record);
         counters.records++;
         counters.lastRecordMs = message.arrivalMs;
       } else {
@@ -215,15 +247,17 @@ export class Intake {
 
   /** Takes every durable record not yet in a batch, for the batch being cut. The batch holds exactly the WAL
    * records with sequence numbers in (fromSeq, toSeq]; records still in a group commit go to the next one. */
-  cut(): { records: IngestRecord[]; fromSeq: number; toSeq: number } {
+  cut(): { records: IngestRecord[]; fromSeq: number; toSeq: number; walKeys: string[] } {
     const taken = this.pending;
     this.pending = [];
+    this.pendingRecords = 0;
     const fromSeq = this.lastCutSeq;
-    this.lastCutSeq = taken.at(-1)?.seq ?? fromSeq;
+    this.lastCutSeq = taken.at(-1)?.toSeq ?? fromSeq;
     const waiters = this.roomWaiters;
     this.roomWaiters = [];
     for (const wake of waiters) wake();
-    return { records: taken.map((p) => p.record), fromSeq, toSeq: this.lastCutSeq };
+    const records = taken.length === 1 ? (taken[0] as PendingGroup).records : taken.flatMap((g) => g.records);
+    return { records, fromSeq, toSeq: this.lastCutSeq, walKeys: taken.map((g) => g.key) };
   }
 
   /** Key for the next dead letter (shared by the intake's decoding failures and pipelines' rejections). */
@@ -260,30 +294,40 @@ export class Intake {
   private async flush(): Promise<void> {
     const ops = this.buffer;
     const records = this.bufferRecords;
+    const firstSeq = this.bufferFirstSeq;
     const waiters = this.bufferWaiters;
     this.buffer = [];
     this.bufferRecords = [];
     this.bufferWaiters = [];
     if (waiters.length === 0) return;
+    const walKey = seqKey(firstSeq);
+    if (records.length > 0) {
+      ops.push({ type: 'put', sublevel: this.store.wal, key: walKey, value: encodeWalGroup(records) });
+    }
     // Each filter's staged fingerprints are exactly this write's messages' (deliveries during the write stage
     // theirs for the next one): commit or discard only these.
-    const dirty = [...this.filters]
-      .filter(([, f]) => f.dirty)
-      .map(([id, f]) => [id, f, f.stagedCount] as const);
-    for (const [id, f] of dirty) {
-      ops.push({ type: 'put', sublevel: this.store.meta, key: `${REDELIVERY}${id}`, value: f.snapshot() });
+    const dirty: [RedeliveryFilter, FilterWrite][] = [];
+    for (const f of this.filters.values()) {
+      if (!f.dirty) continue;
+      const plan = f.planWrite();
+      dirty.push([f, plan]);
+      ops.push({ type: 'put', sublevel: this.store.meta, key: plan.put.key, value: plan.put.fingerprints });
+      for (const key of plan.del) ops.push({ type: 'del', sublevel: this.store.meta, key });
     }
     try {
       await this.store.write(ops);
     } catch (err) {
-      for (const [, f, staged] of dirty) f.discard(staged);
+      for (const [f, plan] of dirty) f.discard(plan);
       this.lastError = err instanceof SluiceError ? err : new SluiceError('SLUICE_STATE_IO', String(err));
       for (const w of waiters) w.reject(this.lastError);
       return;
     }
-    for (const [, f, staged] of dirty) f.commit(staged);
+    for (const [f, plan] of dirty) f.commit(plan);
     this.lastError = undefined;
-    for (const r of records) this.pending.push(r);
+    if (records.length > 0) {
+      this.pending.push({ key: walKey, toSeq: firstSeq + records.length - 1, records });
+      this.pendingRecords += records.length;
+    }
     for (const w of waiters) w.resolve();
   }
 }

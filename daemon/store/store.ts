@@ -88,14 +88,8 @@ export class Store {
   async write(ops: readonly BatchOp[]): Promise<void> {
     if (ops.length === 0) return;
     try {
-      await this.db.batch(
-        ops.map((op) =>
-          op.type === 'put'
-            ? { type: 'put' as const, sublevel: op.sublevel, key: op.key, value: op.value }
-            : { type: 'del' as const, sublevel: op.sublevel, key: op.key },
-        ),
-        { sync: this.durability === 'fsync' },
-      );
+      // Passed as they are: level copies each operation before it encodes it.
+      await this.db.batch(ops as BatchOp[], { sync: this.durability === 'fsync' });
     } catch (err) {
       throw storeWriteError(err);
     }

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { RawMessage } from '../../../connectors/types.js';
 import { Intake, PROGRESS } from '../../../daemon/intake/intake.js';
 import { recordBuilder } from '../../../daemon/intake/record.js';
+import { decodeWalEntry } from '../../../daemon/intake/wal.js';
 import { Store, type BatchOp } from '../../../daemon/store/store.js';
 
 let dir: string;
@@ -111,6 +112,10 @@ it('waits for room for a whole delivery with progress instead of splitting it ac
   await delivery;
   expect(writes).toHaveLength(2);
   const second = writes[1] ?? [];
-  expect(second.filter((op) => op.sublevel === store.wal)).toHaveLength(2);
+  // One WAL entry holds the write's records (intake/wal.ts).
+  const wal = second.filter((op) => op.type === 'put' && op.sublevel === store.wal);
+  expect(
+    wal.flatMap((op) => (op.type === 'put' ? decodeWalEntry(op.key, 0, op.value).records : [])),
+  ).toHaveLength(2);
   expect(second.some((op) => op.key === `${PROGRESS}r/a`)).toBe(true);
 });
