@@ -25,7 +25,7 @@ export interface WalGroup {
 
 export function encodeWalGroup(records: readonly IngestRecord[]): WalGroupValue {
   const receivers: string[] = [];
-  const rows: WalGroupValue['records'] = new Array(records.length);
+  const rows: WalGroupValue['records'] = [];
   let last = '';
   let lastIndex = -1;
   for (let i = 0; i < records.length; i++) {
@@ -35,7 +35,7 @@ export function encodeWalGroup(records: readonly IngestRecord[]): WalGroupValue 
       if (lastIndex < 0) lastIndex = receivers.push(r.receiver) - 1;
       last = r.receiver;
     }
-    rows[i] = [lastIndex, r.topic, r.arrivalMs, r.eventMs, r.key, r.fields];
+    rows.push([lastIndex, r.topic, r.arrivalMs, r.eventMs, r.key, r.fields]);
   }
   return { v: 2, receivers, records: rows };
 }
