@@ -1,12 +1,13 @@
 // The dashboard (GET /) in headless Chromium (Debian `chromium`, driven by playwright-core) in front of a real
 // in-process gateway: it loads without console errors, its numbers move as batches flow, it asks for the token
 // when one is set and keeps it for the session, it fits a phone, its charts open with recent history, and an
-// alert that fires can be silenced from it (desktop and phone). Screenshots go to a temp dir (or
-// $SLUICE_SCREENSHOTS), never into the repository.
+// alert that fires can be silenced from it (desktop and phone). Screenshots go to .tmp/screenshots/ (ignored
+// by git) or $SLUICE_SCREENSHOTS.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -28,7 +29,9 @@ beforeAll(async () => {
     );
   }
   profile = await mkdtemp(path.join(tmpdir(), 'sluice-chromium-'));
-  shots = process.env.SLUICE_SCREENSHOTS ?? (await mkdtemp(path.join(tmpdir(), 'sluice-shots-')));
+  shots =
+    process.env.SLUICE_SCREENSHOTS ?? fileURLToPath(new URL('../../../.tmp/screenshots', import.meta.url));
+  await mkdir(shots, { recursive: true });
   // A persistent context is how playwright takes a --user-data-dir: a fresh profile per run.
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
