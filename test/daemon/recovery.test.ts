@@ -14,6 +14,7 @@ import { Driver, type RecoveryReport } from '../../daemon/driver.js';
 import { Intake } from '../../daemon/intake/intake.js';
 import { recordBuilder } from '../../daemon/intake/record.js';
 import { compilePipelines, type CompiledGraph } from '../../daemon/pipelines/compile.js';
+import { seqKey } from '../../daemon/store/keys.js';
 import { Store } from '../../daemon/store/store.js';
 import { compileKey } from '../../operators/expressions/index.js';
 import { waitFor } from '../support/wait.js';
@@ -379,5 +380,41 @@ describe('driver recovery', () => {
     ]);
     expect(new Set(entries.map(([, e]) => e.id)).size).toBe(entries.length);
     await d.stop();
+  });
+
+  test('reads a WAL written one record per key (before group commits) and deletes it once checkpointed', async () => {
+    now = T;
+    const cfg = config('100ms');
+    const old = await Store.open(cfg.state.dir, cfg.state.durability);
+    await old.write(
+      [100, 200, 300].map((ms, i) => ({
+        type: 'put' as const,
+        sublevel: old.wal,
+        key: seqKey(i + 1),
+        value: {
+          receiver: 'sensors',
+          topic: 's/k',
+          arrivalMs: T,
+          eventMs: E0 + ms,
+          key: 'k',
+          fields: { ts: E0 + ms, v: ms },
+        },
+      })),
+    );
+    await old.close();
+    const d = await boot(cfg);
+    expect(d.report.uncommittedRecords).toBe(3);
+    await deliver(d, 'k', [400]); // numbered after the old records, in a group of its own
+    await deliver(d, 'flush', [9000]);
+    await runNext(d);
+    await d.stop();
+    const store = await Store.open(cfg.state.dir, cfg.state.durability);
+    try {
+      const got = results(await outbox(store)).filter((r) => r.key === 'k');
+      expect(got.map((r) => r.values)).toEqual([{ n: 4, v_sum: 1000 }]);
+      expect(await store.wal.keys().all()).toEqual([]); // the shutdown checkpoint covers them all
+    } finally {
+      await store.close();
+    }
   });
 });
