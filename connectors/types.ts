@@ -76,6 +76,9 @@ export interface OutboxEntry {
   key: string;
   /** The record, as JSON text. */
   value: string;
+  /** When a send of this entry first failed, epoch ms: kept with it in the outbox, so a sink's retry limit
+   * (the webhook's retryFor) counts across restarts. Set by the forwarder; absent until a send fails. */
+  firstFailedMs?: number;
 }
 
 /** What the daemon gives a sink. */

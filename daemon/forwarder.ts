@@ -18,7 +18,7 @@ export interface ForwarderOptions {
   chunk?: number;
   /** Drain rate cap (default: unlimited). */
   drain?: DrainConfig;
-  /** The clock the drain cap reads, epoch ms (default Date.now; tests inject one). */
+  /** The clock the drain cap and failed sends' times read, epoch ms (default Date.now; tests inject one). */
   now?: () => number;
   /** Waits ms on that clock (default setTimeout; tests inject one that advances their clock). */
   sleep?: (ms: number) => Promise<void>;
@@ -43,6 +43,7 @@ export class Forwarder {
   /** Entries the sink refused for good and the forwarder kept as dead letters, since start. */
   deadLettered = 0;
   private readonly deadLetter: ForwarderOptions['deadLetter'];
+  private readonly now: () => number;
 
   constructor(
     readonly sinkId: string,
@@ -54,6 +55,7 @@ export class Forwarder {
   ) {
     this.chunk = options.chunk ?? 500;
     this.deadLetter = options.deadLetter;
+    this.now = options.now ?? Date.now;
     const rate = options.drain?.maxBytesPerSecond ?? 0;
     this.bucket = rate > 0 ? new TokenBucket(rate, rate, options.now ?? Date.now) : undefined;
     this.sleepMs =
@@ -155,6 +157,16 @@ export class Forwarder {
     entries: readonly OutboxEntry[],
     sizes: readonly number[],
   ): Promise<boolean> {
+    if (err instanceof SinkSendError) {
+      // The entry that failed keeps the time of its first failure, across restarts (a sink's retry limit).
+      const failedKey = keys[err.delivered];
+      const failed = entries[err.delivered];
+      if (failedKey !== undefined && failed !== undefined) {
+        await this.outbox.markFailed(failedKey, failed, this.now()).catch((writeErr: unknown) => {
+          this.log.warn({ sink: this.sinkId, err: writeErr }, 'cannot record a failed send in the outbox');
+        });
+      }
+    }
     const refused = err instanceof PermanentSinkError && this.deadLetter !== undefined ? err.index : -1;
     const reported =
       err instanceof PermanentSinkError ? err.index : err instanceof SinkSendError ? err.delivered : 0;

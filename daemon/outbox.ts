@@ -147,6 +147,23 @@ export class Outbox {
     }
   }
 
+  /**
+   * Records when a send of an entry being sent first failed (OutboxEntry.firstFailedMs), in the store, so that it
+   * survives a restart. Does nothing when the entry has it already, or was dropped or acknowledged meanwhile.
+   */
+  async markFailed(key: string, entry: OutboxEntry, atMs: number): Promise<void> {
+    if (entry.firstFailedMs !== undefined) return;
+    const release = await this.acquire();
+    try {
+      if (!this.inFlight.has(key)) return;
+      await this.store.write([
+        { type: 'put', sublevel: this.level, key, value: { ...entry, firstFailedMs: atMs } },
+      ]);
+    } finally {
+      release();
+    }
+  }
+
   /** A send failed: its entries stay and are taken again. */
   abandon(keys: readonly string[]): void {
     for (const key of keys) {

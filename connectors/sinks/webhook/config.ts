@@ -47,7 +47,7 @@ export const webhookSinkConfigSchema = z
       .refine((ms) => ms > 0 || { message: 'retryFor must be longer than 0' })
       .prefault('24h')
       .describe(
-        'How long one record is retried (from its first failure, counted while the daemon runs) before it goes to the dead letters. Default: 24h.',
+        'How long one record is retried (from its first failure, which its outbox entry keeps across restarts) before it goes to the dead letters. Default: 24h.',
       ),
     ...sinkCommonShape,
   })

@@ -67,7 +67,8 @@ export class WebhookSink implements Sink {
   private notBeforeMs = 0;
   /** Between connect() and close(): send() before connect() rejects, as every sink's does. */
   private connected = false;
-  /** The entry being retried: its id and when it first failed (in memory: a restart starts the count over). */
+  /** The entry being retried: its id and when it first failed in this run (the outbox keeps the time across
+   * restarts as the entry's firstFailedMs; the earlier of the two counts). */
   private failing: { id: string; sinceMs: number } | undefined;
 
   constructor(
@@ -104,7 +105,8 @@ export class WebhookSink implements Sink {
     if (!(err instanceof SinkSendError)) return err;
     const now = this.now();
     if (this.failing?.id !== entry.id) this.failing = { id: entry.id, sinceMs: now };
-    if (now - this.failing.sinceMs < this.config.retryFor) return err;
+    const sinceMs = Math.min(this.failing.sinceMs, entry.firstFailedMs ?? now);
+    if (now - sinceMs < this.config.retryFor) return err;
     this.failing = undefined;
     return new PermanentSinkError(
       `${err.message}; gave up after ${this.config.retryFor} ms of retries`,

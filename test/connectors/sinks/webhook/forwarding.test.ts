@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { webhookSinkConfigSchema } from '../../../../connectors/sinks/webhook/config.js';
 import { createSink } from '../../../../connectors/sinks/webhook/index.js';
+import { WebhookSink } from '../../../../connectors/sinks/webhook/sink.js';
 import type { Logger, OutboxEntry } from '../../../../connectors/types.js';
 import { outboxLimitsSchema } from '../../../../daemon/config/common-schemas.js';
 import { Forwarder } from '../../../../daemon/forwarder.js';
@@ -140,11 +141,66 @@ test('an entry still failing after retryFor goes to the dead letters, and the ne
   );
   const reason = 'HTTP 500; gave up after 150 ms of retries';
   expect(letters).toEqual([
-    { ...entries[0], reason },
-    { ...entries[1], reason },
+    { ...entries[0], reason, firstFailedMs: expect.any(Number) as number },
+    { ...entries[1], reason, firstFailedMs: expect.any(Number) as number },
   ]);
   expect(forwarder.sent).toBe(0);
   for (const e of entries) {
     expect(server.received.filter((r) => r.id === e.id).length).toBeGreaterThan(2);
   }
+});
+
+test('the retryFor clock survives a restart: the first failure time is kept with the entry in the outbox', async () => {
+  let clock = Date.now();
+  const outbox = await Outbox.open(store, 'ops', outboxLimitsSchema.parse({}));
+  const set = new OutboxSet();
+  set.add(outbox);
+  const plan = await set.plan(clock, new Map([['ops', [entry(1)]]]));
+  await store.write(plan.ops);
+  await plan.committed();
+  server.script(...Array.from({ length: 10_000 }, () => ({ status: 500 })));
+  const config = webhookSinkConfigSchema.parse({
+    type: 'webhook',
+    url: server.url,
+    secret: SECRET,
+    retryFor: '1h',
+  });
+  const dead = store.sinkDeadLetters('ops');
+  /** One run of the daemon's sending side: a fresh sink, supervisor and forwarder, nothing kept in memory. */
+  const run = async (until: () => boolean): Promise<void> => {
+    const sink = new WebhookSink(
+      'ops',
+      config,
+      { log: silent, durability: 'process', disconnected: () => undefined },
+      () => clock,
+    );
+    const supervisor = new Supervisor('sink:ops', () => sink.connect(), silent, { initialMs: 10, maxMs: 20 });
+    const forwarder = new Forwarder('ops', sink, outbox, supervisor, silent, {
+      now: () => clock,
+      deadLetter: (key, e, reason) =>
+        store.write([{ type: 'put', sublevel: dead, key, value: { ...e, reason } }]),
+    });
+    forwarder.start();
+    await supervisor.start();
+    await waitFor('the run to get where it should', () => (until() ? true : undefined));
+    await forwarder.stop();
+    await supervisor.stop();
+    await sink.close();
+  };
+  const firstFailedMs = clock;
+  await run(() => server.received.length >= 3);
+  const taken = await outbox.take(1);
+  outbox.abandon(taken.keys);
+  expect(taken.entries[0]?.firstFailedMs).toBe(firstFailedMs);
+
+  // Down for longer than retryFor, then started again: the first failure after the restart gives up at once.
+  clock += 2 * 60 * 60 * 1000;
+  const before = server.received.length;
+  await run(() => outbox.counters.entries === 0);
+  expect(server.received.length - before).toBe(1);
+  const letters: unknown[] = [];
+  for await (const value of dead.values()) letters.push(value);
+  expect(letters).toEqual([
+    { ...entry(1), firstFailedMs, reason: 'HTTP 500; gave up after 3600000 ms of retries' },
+  ]);
 });
