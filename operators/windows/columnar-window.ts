@@ -2,11 +2,14 @@
 // dense slot, partials live side by side in Float64Arrays, so a batch and a slide are loops over typed arrays
 // with no object per key or per pane. Outputs are bit for bit those of the generic per-key two-stacks path.
 //
-// Per slot, a ring of the last R panes' partials (R = (window + slide) / pane, enough to hold every pane not yet
-// evicted). Each key replays the generic path's two-stacks schedule: panes up to `frontEnd` hold suffix merges
-// (front), later ones are raw with their running merge in `back` (backMerged); a key flips when one of its back
-// panes expires. Merging a pane where the key had no data is exact (an identity), so suffix merges may run over
-// every pane and the front's top is always the cell just after the horizon.
+// Sliding: a ring of the last R panes (R = (window + slide) / pane, enough to hold every pane not yet evicted) per
+// slot, W cells per pane, kept in blocks of B slots (pane-major inside a block), so records fold straight into
+// the open pane's cells, closing a pane copies nothing, and more keys add blocks instead of copying the ring. Each key replays the generic path's two-stacks schedule: panes up to
+// `frontEnd` hold suffix merges (front), later ones are raw with their running merge in `back` (backMerged); a
+// key flips when one of its back panes expires. Merging a pane where the key had no data is exact (an
+// identity), so suffix merges may run over every pane and the front's top is always the cell just after the
+// horizon. Per key per slide: one merge for the output, one per pane with data, and the flips' merges,
+// amortized one per pane: the cost does not grow with window/slide.
 import { decodeNumber, encodeNumber } from '../aggregates/aggregate.js';
 import type { AggregatorColumns } from '../aggregates/set-aggregator.js';
 import type { DStream, OperatorState } from '../dstream.js';
@@ -22,6 +25,11 @@ interface Snapshot {
   /** key, frontEnd, firstBack, lastData, ring cells of panes newest − R + 1 … newest, backMerged */
   keys: [unknown, number, number, number, (number | string)[], (number | string)[]][];
 }
+
+// Slots per block of the sliding ring.
+const SHIFT = 6;
+const B = 1 << SHIFT;
+const MASK = B - 1;
 
 const malformed = (): EngineError =>
   new EngineError('SLUICE_ENGINE_CHECKPOINT', 'aggregateByKeyAndWindow (columnar) snapshot is malformed');
@@ -41,9 +49,17 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
   const { add, merge, result } = columns;
 
   let cap = 0;
-  let cur = new Float64Array(0); // the pane being filled, W per slot
-  let ring = new Float64Array(0); // R·W per slot
-  let backMerged = new Float64Array(0);
+  // Tumbling: the open pane, W cells per slot.
+  let cur: Float64Array = new Float64Array(0);
+  // Sliding: slot s's cells of pane i are blocks[s >> SHIFT] at cellAt(s, i mod R). The open pane is newest + 1,
+  // at ring position `open`, which held a pane evicted before.
+  const blocks: Float64Array[] = [];
+  let open = tumbling ? 0 : 1;
+  const blankPane = new Float64Array(tumbling ? 0 : B * W); // `empty` in every slot of a block's pane
+  for (let i = 0; i < blankPane.length; i += W) blankPane.set(empty, i);
+  const blankBlock = new Float64Array(tumbling ? 0 : RING * B * W);
+  for (let r = 0; r < RING; r++) blankBlock.set(blankPane, r * B * W);
+  let backMerged: Float64Array = new Float64Array(0);
   let frontEnd = new Int32Array(0); // pane index of the newest front pane, −1 when none
   let firstBack = new Int32Array(0); // pane index of the oldest back pane with data, −1 when none
   let lastData = new Int32Array(0); // pane index of the newest pane with data
@@ -57,12 +73,14 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
   let newest = 0;
   let observedMs = Number.NEGATIVE_INFINITY;
   const zero = (): number => parent.ctx.zeroTime();
-  const pos = (i: number): number => (((i % RING) + RING) % RING) * W;
+  const ringPos = (i: number): number => ((i % RING) + RING) % RING;
+  const cellAt = (s: number, r: number): number => (r * B + (s & MASK)) * W;
+  const blockOf = (s: number): Float64Array => blocks[s >>> SHIFT] as Float64Array;
 
   const fillEmpty = (a: Float64Array, o: number): void => {
     for (let j = 0; j < W; j++) a[o + j] = empty[j] as number;
   };
-  // Grows by half (not double): the slot arrays are most of the state, so overshoot is memory.
+  // Grows by half (not double): the slot arrays are most of a tumbling window's state, so overshoot is memory.
   const grow = (need: number): void => {
     if (need <= cap) return;
     const next = Math.max(need, Math.ceil(cap * 1.5), 64);
@@ -75,22 +93,24 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
       b.set(a);
       return b;
     };
-    // A tumbling window needs the open pane only.
     const sliding = tumbling ? 0 : 1;
-    cur = widen(cur, (n) => new Float64Array(n), W);
+    const f64 = (n: number): Float64Array => new Float64Array(n);
     inCur = widen(inCur, (n) => new Uint8Array(n), 1);
-    ring = widen(ring, (n) => new Float64Array(n), RING * W);
-    backMerged = widen(backMerged, (n) => new Float64Array(n), sliding * W);
+    if (tumbling) {
+      cur = widen(cur, f64, W);
+      for (let s = cap; s < next; s++) fillEmpty(cur, s * W);
+    }
+    while (sliding === 1 && blocks.length * B < next) blocks.push(blankBlock.slice());
+    backMerged = widen(backMerged, f64, sliding * W);
     frontEnd = widen(frontEnd, (n) => new Int32Array(n), sliding);
     firstBack = widen(firstBack, (n) => new Int32Array(n), sliding);
     lastData = widen(lastData, (n) => new Int32Array(n), sliding);
     inLive = widen(inLive, (n) => new Uint8Array(n), sliding);
-    for (let s = cap; s < next; s++) {
-      fillEmpty(cur, s * W);
-      if (tumbling) continue;
-      fillEmpty(backMerged, s * W);
-      for (let r = 0; r < RING; r++) fillEmpty(ring, (s * RING + r) * W);
-      frontEnd[s] = firstBack[s] = lastData[s] = -1;
+    if (!tumbling) {
+      for (let s = cap; s < next; s++) fillEmpty(backMerged, s * W);
+      frontEnd.fill(-1, cap);
+      firstBack.fill(-1, cap);
+      lastData.fill(-1, cap);
     }
     cap = next;
   };
@@ -106,15 +126,11 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
     fillEmpty(backMerged, s * W);
   };
 
+  // Pane idx (the open one) is complete: fold it into each key's back, open the next one.
   const closePane = (idx: number): void => {
-    const r = pos(idx);
-    for (let s = 0, hi = slots.highWater; s < hi; s++) fillEmpty(ring, s * RING * W + r);
     for (const s of curOrder) {
       const o = s * W;
-      const into = s * RING * W + r;
-      for (let j = 0; j < W; j++) ring[into + j] = cur[o + j] as number;
-      merge(backMerged, o, backMerged, o, cur, o);
-      fillEmpty(cur, o);
+      merge(backMerged, o, backMerged, o, blockOf(s), cellAt(s, open));
       inCur[s] = 0;
       lastData[s] = idx;
       if ((firstBack[s] as number) < 0) firstBack[s] = idx;
@@ -125,6 +141,10 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
     }
     curOrder = [];
     newest = idx;
+    open = ringPos(idx + 1);
+    for (let b = 0, n = Math.ceil(slots.highWater / B); b < n; b++) {
+      (blocks[b] as Float64Array).set(blankPane, open * B * W);
+    }
   };
 
   const fold = (k: K, v: V): void => {
@@ -133,7 +153,8 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
       inCur[s] = 1;
       curOrder.push(s);
     }
-    add(cur, s * W, v);
+    if (tumbling) add(cur, s * W, v);
+    else add(blockOf(s), cellAt(s, open), v);
   };
 
   const advance = (t: number): void => {
@@ -171,29 +192,33 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
     const out: [K, R][] = [];
     const horizon = (t - windowMs - zero()) / paneMs;
     const lowest = Math.max(horizon + 1, 1);
-    const kept: number[] = [];
+    const front = ringPos(lowest);
+    let kept = 0;
     for (const s of live) {
       if ((lastData[s] as number) <= horizon) {
         release(s);
         continue;
       }
-      const base = s * RING * W;
+      const o = s * W;
+      const block = blockOf(s);
       if ((firstBack[s] as number) >= 0 && (firstBack[s] as number) <= horizon) {
         // Flip: the panes up to the newest become suffix merges, newest first, as SlidingAggregator's flip.
+        let next = cellAt(s, ringPos(newest));
         for (let i = newest - 1; i >= lowest; i--) {
-          const o = base + pos(i);
-          merge(ring, o, ring, o, ring, base + pos(i + 1));
+          const cell = cellAt(s, ringPos(i));
+          merge(block, cell, block, cell, block, next);
+          next = cell;
         }
         frontEnd[s] = newest;
         firstBack[s] = -1;
-        fillEmpty(backMerged, s * W);
+        fillEmpty(backMerged, o);
       }
-      if ((frontEnd[s] as number) >= lowest) merge(scratch, 0, ring, base + pos(lowest), backMerged, s * W);
-      else merge(scratch, 0, empty, 0, backMerged, s * W);
+      if ((frontEnd[s] as number) >= lowest) merge(scratch, 0, block, cellAt(s, front), backMerged, o);
+      else merge(scratch, 0, empty, 0, backMerged, o);
       out.push([keyOf[s] as K, result(scratch, 0)]);
-      kept.push(s);
+      live[kept++] = s;
     }
-    live = kept;
+    live.length = kept;
     return out;
   };
 
@@ -223,11 +248,16 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
       columnar: 1,
       observedMs: Number.isFinite(observedMs) ? observedMs : null,
       newest,
-      pane: curOrder.map((s) => [keyOf[s], encode(cur, s * W, W)]),
+      pane: curOrder.map((s) => [
+        keyOf[s],
+        tumbling ? encode(cur, s * W, W) : encode(blockOf(s), cellAt(s, open), W),
+      ]),
       keys: live.map((s) => {
-        const cells: (number | string)[] = [];
-        for (let i = newest - RING + 1; i <= newest; i++)
-          cells.push(...encode(ring, s * RING * W + pos(i), W));
+        // The oldest of the R panes is evicted and its array holds the open pane: it is written as empty.
+        const cells = encode(empty, 0, W);
+        for (let i = newest - RING + 2; i <= newest; i++) {
+          cells.push(...encode(blockOf(s), cellAt(s, ringPos(i)), W));
+        }
         return [
           keyOf[s],
           frontEnd[s] as number,
@@ -252,12 +282,14 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
       }
       slots.reset();
       cap = 0;
-      cur = ring = backMerged = new Float64Array(0);
+      cur = backMerged = new Float64Array(0);
+      blocks.length = 0;
       frontEnd = firstBack = lastData = new Int32Array(0);
       inCur = inLive = new Uint8Array(0);
-      grow(snap.pane.length + snap.keys.length);
       observedMs = snap.observedMs ?? Number.NEGATIVE_INFINITY;
       newest = snap.newest;
+      open = tumbling ? 0 : ringPos(newest + 1);
+      grow(snap.pane.length + snap.keys.length);
       live = [];
       for (const [k, fe, fb, ld, cells, back] of snap.keys) {
         const s = slotFor(k as K);
@@ -265,8 +297,10 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
         firstBack[s] = fb;
         lastData[s] = ld;
         if (!Array.isArray(cells) || cells.length !== RING * W) throw malformed();
-        for (let i = 0; i < RING; i++) {
-          decode(cells.slice(i * W, (i + 1) * W), W, ring, s * RING * W + pos(newest - RING + 1 + i));
+        // The oldest pane is evicted (its array is the open pane's): skipped.
+        for (let i = 1; i < RING; i++) {
+          const cell = cellAt(s, ringPos(newest - RING + 1 + i));
+          decode(cells.slice(i * W, (i + 1) * W), W, blockOf(s), cell);
         }
         decode(back, W, backMerged, s * W);
         inLive[s] = 1;
@@ -275,7 +309,8 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
       curOrder = [];
       for (const [k, cells] of snap.pane) {
         const s = slotFor(k as K);
-        decode(cells, W, cur, s * W);
+        if (tumbling) decode(cells, W, cur, s * W);
+        else decode(cells, W, blockOf(s), cellAt(s, open));
         inCur[s] = 1;
         curOrder.push(s);
       }
