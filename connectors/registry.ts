@@ -32,7 +32,8 @@ export interface ConnectorEntry<Schema extends z.ZodType = z.ZodType, Module = u
 export const receivers = [
   {
     type: 'mqtt',
-    summary: 'Subscribes to an MQTT broker (MQTT.js 5); QoS 1/2 acknowledged after the write-ahead log.',
+    summary:
+      'Subscribes to an MQTT broker (MQTT.js 5), or runs one in-process (embedded, aedes); QoS 1/2 acknowledged after the write-ahead log.',
     configSchema: mqttReceiverConfigSchema,
     load: () => import('./receivers/mqtt/index.js'),
   },

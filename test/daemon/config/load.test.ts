@@ -277,10 +277,10 @@ const broken: readonly {
   },
   {
     name: 'a missing required key',
-    text: edit('    url: mqtt://127.0.0.1:1883\n', ''),
-    path: 'receivers.climate.url',
-    message: /missing required key "url"/,
-    hint: /Broker URL/,
+    text: edit('    topics: ["sensors/+/telemetry"]\n', ''),
+    path: 'receivers.climate.topics',
+    message: /missing required key "topics"/,
+    hint: /Topic filters/,
     at: [5, 3],
   },
   {

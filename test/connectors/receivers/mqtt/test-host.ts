@@ -177,8 +177,8 @@ export function receiverConfig(input: {
   protocolVersion?: 4 | 5;
   clientId?: string;
   tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
-}): MqttReceiverConfig {
-  return mqttReceiverConfigSchema.parse({ type: 'mqtt', ...input });
+}): MqttReceiverConfig & { embedded?: undefined } {
+  return { ...mqttReceiverConfigSchema.parse({ type: 'mqtt', ...input }), embedded: undefined };
 }
 
 /** Publishes with an mqtt.js client (its own clean session); resolves once every message is acknowledged. */
