@@ -79,7 +79,8 @@ interface ConditionState {
   startsAt: number;
   notifiedAt: number;
   lastMs: number;
-  values: Record<string, unknown>;
+  /** The input's values, not a copy (inputs are not changed after they are made). */
+  values: Readonly<Record<string, unknown>>;
   /** Whether the firing notification went out. */
   delivered: boolean;
   suppressed: number;
@@ -232,7 +233,7 @@ export function alertRule(
         return;
       }
       const since = state?.since ?? t;
-      const values = { ...input.values };
+      const values = input.values;
       if (t - since >= forMs) {
         const next: ConditionState = {
           phase: 'firing',
@@ -274,7 +275,7 @@ export function alertRule(
       return;
     }
     state.lastMs = t;
-    state.values = { ...input.values };
+    state.values = input.values;
     if (repeatMs !== undefined && t - state.notifiedAt >= repeatMs) {
       state.notifiedAt = t;
       notify(out, bt, 'repeat', 'firing', key, state.startsAt, input.values, t, state);
