@@ -25,6 +25,12 @@ export class Store {
   readonly meta: JsonLevel;
   readonly dead: JsonLevel;
   private readonly outboxes = new Map<string, JsonLevel>();
+  /** Every sublevel handed out, by name: reopened with the database. */
+  private readonly subs = new Map<string, JsonLevel>();
+  /** Writes run one after another (LevelDB serialises them anyway): a failed one is seen before the next. */
+  private writing: Promise<void> = Promise.resolve();
+  /** Set when a write failed: LevelDB's log may now end in a torn record (see write()). */
+  private failed: SluiceError | undefined;
 
   private constructor(
     readonly db: Level<string, unknown>,
@@ -84,15 +90,40 @@ export class Store {
     return this.sub(`dead-out:${sinkId}`);
   }
 
-  /** Writes ops atomically; with durability fsync, the write is on disk before this resolves. */
-  async write(ops: readonly BatchOp[]): Promise<void> {
-    if (ops.length === 0) return;
+  /**
+   * Writes ops atomically; with durability fsync, the write is on disk before this resolves.
+   *
+   * A write that fails (a full disk) can leave part of its record in LevelDB's log, and LevelDB goes on appending
+   * after it: at the next open it would read everything from there on as corruption and drop it, acknowledged
+   * input and commits included. So after a failure the next write first reopens the database, which recovers the
+   * log up to the torn record (a write no caller was told succeeded) and starts a new one; while that fails (the
+   * disk still full), writes fail too.
+   */
+  write(ops: readonly BatchOp[]): Promise<void> {
+    if (ops.length === 0) return Promise.resolve();
+    const run = this.writing.then(async () => {
+      if (this.failed !== undefined) await this.reopen();
+      try {
+        // Passed as they are: level copies each operation before it encodes it.
+        await this.db.batch(ops as BatchOp[], { sync: this.durability === 'fsync' });
+      } catch (err) {
+        this.failed = storeWriteError(err);
+        throw this.failed;
+      }
+    });
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reopen(): Promise<void> {
     try {
-      // Passed as they are: level copies each operation before it encodes it.
-      await this.db.batch(ops as BatchOp[], { sync: this.durability === 'fsync' });
+      if (this.db.status === 'open') await this.db.close();
+      await this.db.open();
+      for (const level of this.subs.values()) await level.open();
     } catch (err) {
       throw storeWriteError(err);
     }
+    this.failed = undefined;
   }
 
   async close(): Promise<void> {
@@ -100,7 +131,12 @@ export class Store {
   }
 
   private sub(name: string): JsonLevel {
-    return jsonSublevel(this.db, name);
+    let level = this.subs.get(name);
+    if (level === undefined) {
+      level = jsonSublevel(this.db, name);
+      this.subs.set(name, level);
+    }
+    return level;
   }
 }
 
