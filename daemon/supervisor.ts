@@ -10,6 +10,12 @@ export interface BackoffOptions {
   maxMs?: number;
   /** Random source in [0, 1) (default Math.random; tests pass a fixed one). */
   random?: () => number;
+  /**
+   * How long a connection must stay up before the backoff starts again from initialMs (default 10 000). A
+   * connection that drops sooner (a broker redelivering what a full disk cannot take) keeps backing off instead
+   * of reconnecting in a tight loop.
+   */
+  stableMs?: number;
 }
 
 export interface ConnectorStatus {
@@ -35,6 +41,9 @@ export class Supervisor {
   private stopped = false;
   private attempt: Promise<void> | undefined;
   private readonly listeners: ((status: ConnectorStatus) => void)[] = [];
+  /** Failures counting toward the backoff: reset only by a connection that stayed up stableMs. */
+  private streak = 0;
+  private connectedAtMs: number | undefined;
 
   constructor(
     readonly name: string,
@@ -89,6 +98,7 @@ export class Supervisor {
     // stop() may have come while connecting.
     if (!this.running()) return;
     this.current.failures = 0;
+    this.connectedAtMs = Date.now();
     this.set('connected');
   }
 
@@ -98,7 +108,15 @@ export class Supervisor {
 
   private fail(err: Error): void {
     this.current.lastError = { message: err.message, atMs: Date.now() };
-    const delay = backoffDelay(this.current.failures, this.backoff);
+    if (
+      this.connectedAtMs !== undefined &&
+      Date.now() - this.connectedAtMs >= (this.backoff.stableMs ?? 10_000)
+    ) {
+      this.streak = 0;
+    }
+    this.connectedAtMs = undefined;
+    const delay = backoffDelay(this.streak, this.backoff);
+    this.streak++;
     this.current.failures++;
     this.set('degraded');
     this.log.warn({ connector: this.name, err, retryInMs: Math.round(delay) }, 'connector failed; retrying');
