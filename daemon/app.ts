@@ -56,6 +56,8 @@ export interface GatewayStatus {
   recovery: RecoveryReport | null;
   intake: { pending: number; backpressured: boolean; lastError: string | null };
   commitError: string | null;
+  /** True while the state store refuses writes for lack of space: input is not acknowledged meanwhile. */
+  diskFull: boolean;
   receivers: Record<
     string,
     ConnectorStatus & { records: number; deadLetters: number; lastRecordMs: number | null }
@@ -308,6 +310,8 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
       lastError: intake?.lastError?.message ?? null,
     },
     commitError: driver?.lastError?.message ?? null,
+    diskFull:
+      intake?.lastError?.code === 'SLUICE_DISK_FULL' || driver?.lastError?.code === 'SLUICE_DISK_FULL',
     receivers: Object.fromEntries(
       [...receiverParts].map(([id, { supervisor }]) => {
         const counters = intake?.counters.get(id) ?? { records: 0, deadLetters: 0, lastRecordMs: null };

@@ -161,6 +161,14 @@ export function createMetrics(gateway: () => Gateway): Metrics {
     },
   });
   new Gauge({
+    name: 'sluice_state_disk_full',
+    help: '1 while the state store refuses writes for lack of space (input is not acknowledged meanwhile).',
+    registers,
+    collect() {
+      this.set(gateway().status().diskFull ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: 'sluice_intake_backpressured',
     help: '1 while the intake is full and receivers are held back.',
     registers,

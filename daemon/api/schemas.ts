@@ -107,6 +107,8 @@ export const statusBody = z.object({
     totalBytes: z.number().nullable(),
     availableBytes: z.number().nullable(),
     dbBytes: z.number().nullable(),
+    /** True while the store refuses writes for lack of space (input is not acknowledged meanwhile). */
+    full: z.boolean(),
   }),
 });
 export type StatusBody = z.infer<typeof statusBody>;

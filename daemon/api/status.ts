@@ -58,7 +58,7 @@ export function batchSummary(batches: readonly BatchStats[], intervalMs: number)
 }
 
 /** Filesystem size and free space under the state dir, and the size of its LevelDB; null where unreadable. */
-export async function diskUse(stateDir: string): Promise<StatusBody['disk']> {
+export async function diskUse(stateDir: string): Promise<Omit<StatusBody['disk'], 'full'>> {
   const dir = path.resolve(stateDir);
   let totalBytes: number | null = null;
   let availableBytes: number | null = null;
@@ -120,6 +120,6 @@ export async function buildStatus(
       }),
     ),
     intake: s.intake,
-    disk: await diskUse(gateway.config.state.dir),
+    disk: { ...(await diskUse(gateway.config.state.dir)), full: s.diskFull },
   };
 }
