@@ -1,7 +1,7 @@
 // The alert routes: the rules with their live instances and recent history, silences (make, list, delete),
 // and the recent batches the dashboard's charts start from.
 import type { FastifyInstance } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { parseDuration } from '../config/units.js';
 import { SluiceError } from '../errors.js';
 import type { RouteContext } from './routes.js';
@@ -19,6 +19,10 @@ import {
 } from './schemas.js';
 
 type AlertsBody = z.infer<typeof alertsBody>;
+
+const batchesQuery = z.object({
+  limit: z.number().int().min(1).max(1000).default(100).describe('At most this many, newest. Default: 100.'),
+});
 
 const errors = { '4xx': jsonSchema(errorBody), '5xx': jsonSchema(errorBody) };
 const MAX_SILENCE_MS = 90 * 24 * 3600 * 1000;
@@ -153,17 +157,13 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: RouteContext): vo
     },
   );
 
-  app.get<{ Querystring: { limit: number } }>(
+  app.get<{ Querystring: z.infer<typeof batchesQuery> }>(
     '/api/v1/batches',
     {
       schema: {
         summary: 'The last batches’ statistics, oldest first: what the dashboard’s charts start from.',
         tags: ['status'],
-        querystring: {
-          type: 'object',
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-          additionalProperties: false,
-        },
+        querystring: jsonSchema(batchesQuery, 'input'),
         response: { 200: jsonSchema(batchesBody), ...errors },
       },
     },
