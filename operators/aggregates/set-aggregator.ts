@@ -17,6 +17,10 @@ export interface AggregatorColumns<T, R> {
   readonly add: (cells: Float64Array, o: number, item: T) => void;
   readonly merge: ColumnMerge;
   readonly result: (cells: Float64Array, o: number) => R;
+  /** A partial's JSON form for checkpoints; default: its `width` numbers. With fromJSON. */
+  readonly toJSON?: ((cells: Float64Array, o: number) => unknown) | undefined;
+  /** Writes the partial `toJSON` gave at `o`; throws on JSON that is not one. */
+  readonly fromJSON?: ((json: unknown, cells: Float64Array, o: number) => void) | undefined;
 }
 
 /** An Aggregator that may also offer its column form. It must compute exactly what the Aggregator computes:

@@ -3,8 +3,9 @@
 // with no object per key or per pane. Outputs are bit for bit those of the generic per-key two-stacks path.
 //
 // Sliding: a ring of the last R panes (R = (window + slide) / pane, enough to hold every pane not yet evicted) per
-// slot, W cells per pane, kept in blocks of B slots (pane-major inside a block), so records fold straight into
-// the open pane's cells, closing a pane copies nothing, and more keys add blocks instead of copying the ring. Each key replays the generic path's two-stacks schedule: panes up to
+// slot, W cells per pane, then the slot's back merge, kept in blocks of B slots (pane-major inside a block), so
+// records fold straight into the open pane's cells, closing a pane copies nothing, and more keys add blocks
+// instead of copying the ring (cells never move once written). Each key replays the generic path's two-stacks schedule: panes up to
 // `frontEnd` hold suffix merges (front), later ones are raw with their running merge in `back` (backMerged); a
 // key flips when one of its back panes expires. Merging a pane where the key had no data is exact (an
 // identity), so suffix merges may run over every pane and the front's top is always the cell just after the
@@ -21,9 +22,11 @@ interface Snapshot {
   columnar: 1;
   observedMs: number | null;
   newest: number;
-  pane: [unknown, (number | string)[]][];
-  /** key, frontEnd, firstBack, lastData, ring cells of panes newest − R + 1 … newest, backMerged */
-  keys: [unknown, number, number, number, (number | string)[], (number | string)[]][];
+  /** key, partial */
+  pane: [unknown, unknown][];
+  /** key, frontEnd, firstBack, lastData, partials of panes newest − R + 1 … newest, back merge. A partial is
+   * W numbers (the numbers of the R panes are one flat list), or the columns' own JSON when they have one. */
+  keys: [unknown, number, number, number, unknown[], unknown][];
 }
 
 // Slots per block of the sliding ring.
@@ -40,6 +43,7 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
   windowMs: number,
   slideMs: number,
   paneMs: number,
+  kind = 'columnar',
 ): DStream<[K, R]> {
   const W = columns.width;
   const tumbling = windowMs === slideMs;
@@ -57,9 +61,9 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
   let open = tumbling ? 0 : 1;
   const blankPane = new Float64Array(tumbling ? 0 : B * W); // `empty` in every slot of a block's pane
   for (let i = 0; i < blankPane.length; i += W) blankPane.set(empty, i);
-  const blankBlock = new Float64Array(tumbling ? 0 : RING * B * W);
-  for (let r = 0; r < RING; r++) blankBlock.set(blankPane, r * B * W);
-  let backMerged: Float64Array = new Float64Array(0);
+  // R panes, then the back merges (at ring position R).
+  const blankBlock = new Float64Array(tumbling ? 0 : (RING + 1) * B * W);
+  for (let r = 0; r <= RING; r++) blankBlock.set(blankPane, r * B * W);
   let frontEnd = new Int32Array(0); // pane index of the newest front pane, −1 when none
   let firstBack = new Int32Array(0); // pane index of the oldest back pane with data, −1 when none
   let lastData = new Int32Array(0); // pane index of the newest pane with data
@@ -101,13 +105,11 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
       for (let s = cap; s < next; s++) fillEmpty(cur, s * W);
     }
     while (sliding === 1 && blocks.length * B < next) blocks.push(blankBlock.slice());
-    backMerged = widen(backMerged, f64, sliding * W);
     frontEnd = widen(frontEnd, (n) => new Int32Array(n), sliding);
     firstBack = widen(firstBack, (n) => new Int32Array(n), sliding);
     lastData = widen(lastData, (n) => new Int32Array(n), sliding);
     inLive = widen(inLive, (n) => new Uint8Array(n), sliding);
     if (!tumbling) {
-      for (let s = cap; s < next; s++) fillEmpty(backMerged, s * W);
       frontEnd.fill(-1, cap);
       firstBack.fill(-1, cap);
       lastData.fill(-1, cap);
@@ -123,14 +125,15 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
     slots.release(s);
     inLive[s] = 0;
     frontEnd[s] = firstBack[s] = lastData[s] = -1;
-    fillEmpty(backMerged, s * W);
+    fillEmpty(blockOf(s), cellAt(s, RING));
   };
 
   // Pane idx (the open one) is complete: fold it into each key's back, open the next one.
   const closePane = (idx: number): void => {
     for (const s of curOrder) {
-      const o = s * W;
-      merge(backMerged, o, backMerged, o, blockOf(s), cellAt(s, open));
+      const block = blockOf(s);
+      const back = cellAt(s, RING);
+      merge(block, back, block, back, block, cellAt(s, open));
       inCur[s] = 0;
       lastData[s] = idx;
       if ((firstBack[s] as number) < 0) firstBack[s] = idx;
@@ -199,8 +202,8 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
         release(s);
         continue;
       }
-      const o = s * W;
       const block = blockOf(s);
+      const back = cellAt(s, RING);
       if ((firstBack[s] as number) >= 0 && (firstBack[s] as number) <= horizon) {
         // Flip: the panes up to the newest become suffix merges, newest first, as SlidingAggregator's flip.
         let next = cellAt(s, ringPos(newest));
@@ -211,10 +214,10 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
         }
         frontEnd[s] = newest;
         firstBack[s] = -1;
-        fillEmpty(backMerged, o);
+        fillEmpty(block, back);
       }
-      if ((frontEnd[s] as number) >= lowest) merge(scratch, 0, block, cellAt(s, front), backMerged, o);
-      else merge(scratch, 0, empty, 0, backMerged, o);
+      if ((frontEnd[s] as number) >= lowest) merge(scratch, 0, block, cellAt(s, front), block, back);
+      else merge(scratch, 0, empty, 0, block, back);
       out.push([keyOf[s] as K, result(scratch, 0)]);
       live[kept++] = s;
     }
@@ -241,30 +244,33 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
     }
   };
 
+  const { toJSON, fromJSON } = columns;
+  const put = (a: Float64Array, o: number): unknown =>
+    toJSON === undefined ? encode(a, o, W) : toJSON(a, o);
+  const take = (j: unknown, into: Float64Array, o: number): void => {
+    if (fromJSON === undefined) decode(j, W, into, o);
+    else fromJSON(j, into, o);
+  };
+
   const state: OperatorState = {
-    signature: `aggregateByKeyAndWindow(${windowMs},${slideMs},columnar)`,
+    signature: `aggregateByKeyAndWindow(${windowMs},${slideMs},${kind})`,
     advance,
     snapshot: (): Snapshot => ({
       columnar: 1,
       observedMs: Number.isFinite(observedMs) ? observedMs : null,
       newest,
-      pane: curOrder.map((s) => [
-        keyOf[s],
-        tumbling ? encode(cur, s * W, W) : encode(blockOf(s), cellAt(s, open), W),
-      ]),
+      pane: curOrder.map((s) => [keyOf[s], tumbling ? put(cur, s * W) : put(blockOf(s), cellAt(s, open))]),
       keys: live.map((s) => {
         // The oldest of the R panes is evicted and its array holds the open pane: it is written as empty.
-        const cells = encode(empty, 0, W);
-        for (let i = newest - RING + 2; i <= newest; i++) {
-          cells.push(...encode(blockOf(s), cellAt(s, ringPos(i)), W));
-        }
+        const cells = [put(empty, 0)];
+        for (let i = newest - RING + 2; i <= newest; i++) cells.push(put(blockOf(s), cellAt(s, ringPos(i))));
         return [
           keyOf[s],
           frontEnd[s] as number,
           firstBack[s] as number,
           lastData[s] as number,
-          cells,
-          encode(backMerged, s * W, W),
+          toJSON === undefined ? cells.flat() : cells,
+          put(blockOf(s), cellAt(s, RING)),
         ];
       }),
     }),
@@ -282,7 +288,7 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
       }
       slots.reset();
       cap = 0;
-      cur = backMerged = new Float64Array(0);
+      cur = new Float64Array(0);
       blocks.length = 0;
       frontEnd = firstBack = lastData = new Int32Array(0);
       inCur = inLive = new Uint8Array(0);
@@ -296,21 +302,22 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
         frontEnd[s] = fe;
         firstBack[s] = fb;
         lastData[s] = ld;
-        if (!Array.isArray(cells) || cells.length !== RING * W) throw malformed();
+        const per = toJSON === undefined ? W : 1;
+        if (!Array.isArray(cells) || cells.length !== RING * per) throw malformed();
         // The oldest pane is evicted (its array is the open pane's): skipped.
         for (let i = 1; i < RING; i++) {
           const cell = cellAt(s, ringPos(newest - RING + 1 + i));
-          decode(cells.slice(i * W, (i + 1) * W), W, blockOf(s), cell);
+          take(per === 1 ? cells[i] : cells.slice(i * W, (i + 1) * W), blockOf(s), cell);
         }
-        decode(back, W, backMerged, s * W);
+        take(back, blockOf(s), cellAt(s, RING));
         inLive[s] = 1;
         live.push(s);
       }
       curOrder = [];
       for (const [k, cells] of snap.pane) {
         const s = slotFor(k as K);
-        if (tumbling) decode(cells, W, cur, s * W);
-        else decode(cells, W, blockOf(s), cellAt(s, open));
+        if (tumbling) take(cells, cur, s * W);
+        else take(cells, blockOf(s), cellAt(s, open));
         inCur[s] = 1;
         curOrder.push(s);
       }
