@@ -10,6 +10,7 @@ import { kafkaReceiverConfigSchema } from './receivers/kafka/config.js';
 import { fileSinkConfigSchema } from './sinks/file/config.js';
 import { webhookSinkConfigSchema } from './sinks/webhook/config.js';
 import { kafkaSinkConfigSchema } from './sinks/kafka/config.js';
+import { mqttSinkConfigSchema } from './sinks/mqtt/config.js';
 
 /**
  * One connector. `Module` is the type of its implementation module, inferred from `load`.
@@ -93,6 +94,13 @@ export const sinks = [
       'POSTs each record as JSON, signed (Standard Webhooks, HMAC-SHA256); 4xx other than 429 are dead letters.',
     configSchema: webhookSinkConfigSchema,
     load: () => import('./sinks/webhook/index.js'),
+  },
+  {
+    type: 'mqtt',
+    summary:
+      'Publishes each record as JSON to an MQTT broker on a topic from its fields (sluice/{pipeline}/{key}); kept until acknowledged.',
+    configSchema: mqttSinkConfigSchema,
+    load: () => import('./sinks/mqtt/index.js'),
   },
 ] as const satisfies readonly ConnectorEntry[];
 

@@ -58,6 +58,10 @@ export interface Mosquitto {
   start(): Promise<void>;
   /** stop() then start(): persistent sessions and their queued QoS 1/2 messages survive. */
   restart(): Promise<void>;
+  /** Freezes the broker (SIGSTOP): connections stay open, nothing is read or acknowledged until resume(). */
+  pause(): void;
+  /** Lets a paused broker go on (SIGCONT). */
+  resume(): void;
   /** Publishes one message with mosquitto_pub; resolves once mosquitto_pub exited (for QoS 1/2: acknowledged). */
   publish(topic: string, payload: string | Buffer, options?: PublishOptions): Promise<void>;
   /** Publishes each line as one message with `mosquitto_pub -l` (one connection for all of them). */
@@ -272,6 +276,12 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     async restart() {
       await stop();
       await launch();
+    },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
     },
     publish(topic, payload, publishOptions = {}) {
       const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
