@@ -9,6 +9,7 @@ import {
 } from '../../../daemon/config/common-schemas.js';
 import { secretSchema } from '../../../daemon/config/secret.js';
 import { durationSchema } from '../../../daemon/config/units.js';
+import { checkEmbedded, embeddedBrokerSchema, withEmbeddedUrl } from './embedded-config.js';
 
 const BROKER_PROTOCOLS = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 
@@ -45,7 +46,9 @@ export const brokerUrlSchema = z
       });
     }
   })
-  .describe('Broker URL: mqtt://host:1883, mqtts://host:8883 (TLS, see tls), ws:// or wss://.')
+  .describe(
+    'Broker URL: mqtt://host:1883, mqtts://host:8883 (TLS, see tls), ws:// or wss://. Default: the embedded broker’s address with embedded (required without it).',
+  )
   .meta({ examples: ['mqtt://127.0.0.1:1883'] });
 
 /** A subscription filter: `+` matches one level, `#` the rest and only at the end; `$share/group/…` is allowed. */
@@ -82,7 +85,9 @@ export const tlsSchema = tlsClientSchema(
 export const mqttReceiverConfigSchema = z
   .strictObject({
     type: z.literal('mqtt').describe('Receiver type.'),
-    url: brokerUrlSchema,
+    // '' (the default, never valid as a URL) means "not given": embedded fills it in, else it is required.
+    url: brokerUrlSchema.default('').meta({ default: undefined }), // no "" in the JSON Schema and docs
+    embedded: embeddedBrokerSchema.optional(),
     topics: z
       .array(topicFilterSchema)
       .min(1, { error: 'subscribe to at least one topic filter' })
@@ -136,6 +141,7 @@ export const mqttReceiverConfigSchema = z
         params: { hint: 'add e.g. columns: [sensor, temp, hum]' },
       });
     }
+    checkEmbedded(config, ctx);
     if (config.tls !== undefined && !/^(mqtts|wss):/.test(config.url)) {
       ctx.addIssue({
         code: 'custom',
@@ -146,7 +152,8 @@ export const mqttReceiverConfigSchema = z
     }
   })
   .describe(
-    'Subscribes to an MQTT broker (MQTT 3.1.1 or 5); acknowledges QoS 1/2 messages after they are in the write-ahead log.',
-  );
+    'Subscribes to an MQTT broker (MQTT 3.1.1 or 5), or runs one in-process (embedded); acknowledges QoS 1/2 messages after they are in the write-ahead log.',
+  )
+  .overwrite(withEmbeddedUrl);
 
 export type MqttReceiverConfig = z.output<typeof mqttReceiverConfigSchema>;
