@@ -30,7 +30,7 @@ export interface ModbusPollerOptions {
   write: (bytes: Buffer) => Promise<void>;
   /** Receives each poll's outcome, in order. */
   onPoll: (outcome: PollOutcome) => void;
-  /** False while the receiver cannot take an outcome (a delivery is pending): the poll is skipped. */
+  /** False while the receiver cannot take an outcome (READ_AHEAD outcomes wait for the intake): the poll is skipped. */
   ready: () => boolean;
   /** Clock, epoch ms. Default: Date.now. */
   now?: () => number;

@@ -9,8 +9,9 @@
 // resets the framer. Frames already cut were delivered; frames read but not yet delivered wait in the queue and
 // go first on the next connection, so nothing read is lost.
 //
-// Backpressure: one deliver() at a time; while it is pending the port is paused, so the kernel's buffer (and
-// RTS/CTS when on) holds the device back; frames read meanwhile ride on the next deliver().
+// Backpressure: one deliver() at a time; frames read meanwhile queue and ride on the next deliver() (reading on
+// while the WAL writes, as the MQTT receiver does). Once READ_AHEAD frames wait, the port is paused, so the
+// kernel's buffer (and RTS/CTS when on) holds the device back, until the next deliver() takes them.
 import { constants as fsConstants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
@@ -61,6 +62,12 @@ export function openError(path: string, err: unknown): SerialReceiverError {
   return new SerialReceiverError('open', `cannot open ${path}: ${text}`, { cause: err });
 }
 
+/**
+ * Frames read while a delivery is pending before the port is paused: as many as the MQTT receiver reads ahead of
+ * the WAL. Serial has no acknowledgement, so they are no more at risk than bytes in the kernel's buffer.
+ */
+export const READ_AHEAD = 1000;
+
 /** Printable bytes kept in a frame error's reason: the raw bytes themselves go in the dead letter. */
 const HEX_PREVIEW = 32;
 
@@ -78,6 +85,8 @@ function frameMessage(frame: Frame, topic: string, arrivalMs: number): RawMessag
 /** One open port; replaced on every connect(). */
 class Connection {
   live = true;
+  /** Paused because READ_AHEAD frames wait for the intake. */
+  paused = false;
   silenceTimer: NodeJS.Timeout | undefined;
   tickTimer: NodeJS.Timeout | undefined;
   /** Set once release began: resolves when the port is closed. Awaited by the next connect(). */
@@ -120,7 +129,7 @@ export class SerialReceiver implements Receiver {
     return this.#framer.bufferedBytes;
   }
 
-  /** True while a deliver() is pending and the port is paused. */
+  /** True while a deliver() is pending. */
   get delivering(): boolean {
     return this.#delivering;
   }
@@ -212,7 +221,7 @@ export class SerialReceiver implements Receiver {
               });
           });
         }),
-      ready: () => conn.live && !this.#delivering,
+      ready: () => conn.live && this.#queue.length < READ_AHEAD,
       onPoll: (outcome) => {
         this.#onPoll(outcome);
       },
@@ -237,7 +246,7 @@ export class SerialReceiver implements Receiver {
         error: `modbus${device === undefined ? '' : ` ${device}`}: ${outcome.reason}`,
       });
     }
-    this.#deliverNext();
+    this.#deliverOrHold();
   }
 
   #onData(conn: Connection, chunk: Buffer): void {
@@ -259,7 +268,21 @@ export class SerialReceiver implements Receiver {
       if (frame.kind === 'error') this.frameErrors++;
       this.#queue.push(frameMessage(frame, this.#config.path, now));
     }
-    this.#deliverNext();
+    this.#deliverOrHold();
+  }
+
+  /** Delivers now, or (a delivery is pending) pauses the port once READ_AHEAD frames wait. */
+  #deliverOrHold(): void {
+    if (!this.#delivering) {
+      this.#deliverNext();
+      return;
+    }
+    const conn = this.#conn;
+    if (this.#queue.length < READ_AHEAD || conn?.live !== true || conn.paused) return;
+    conn.paused = true;
+    conn.port.pause();
+    // The device is not silent, we are not listening: the silence clock stops too.
+    clearTimeout(conn.silenceTimer);
   }
 
   /** Time-based framing: completes a frame when the line stays silent. */
@@ -298,24 +321,17 @@ export class SerialReceiver implements Receiver {
     const batch = this.#queue;
     this.#queue = [];
     this.#delivering = true;
+    // The queue is empty again: a port paused for it reads on.
     const conn = this.#conn;
-    // Paused, the port stops reading; the silence clock stops with it (the device is not silent, we are).
-    if (conn?.live === true) {
-      conn.port.pause();
-      clearTimeout(conn.silenceTimer);
+    if (conn?.live === true && conn.paused) {
+      conn.paused = false;
+      conn.port.resume();
+      this.#armSilence(conn);
     }
     this.#host.deliver(batch).then(
       () => {
         this.#delivering = false;
-        if (this.#queue.length > 0) {
-          this.#deliverNext();
-          return;
-        }
-        const current = this.#conn;
-        if (current?.live === true) {
-          current.port.resume();
-          this.#armSilence(current);
-        }
+        this.#deliverNext();
       },
       (err: unknown) => {
         this.#delivering = false;

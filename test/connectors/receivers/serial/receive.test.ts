@@ -3,7 +3,7 @@
 // the next good frame still arrives.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { SerialPort } from 'serialport';
-import { SerialReceiver } from '../../../../connectors/receivers/serial/receiver.js';
+import { READ_AHEAD, SerialReceiver } from '../../../../connectors/receivers/serial/receiver.js';
 import { startPtyPair, type PtyPair } from '../../../support/pty-pair.js';
 import { waitFor } from '../../../support/wait.js';
 import { closeDevice, DecodingHost, nmea, openDevice, send, serialConfig } from './serial-host.js';
@@ -126,19 +126,20 @@ describe('a NMEA GPS (profile nmea-gps)', () => {
 });
 
 describe('backpressure', () => {
-  test('pauses the port while the intake holds a delivery, then delivers what waited, in order', async () => {
+  test('reads on while the intake holds a delivery, pauses the port after READ_AHEAD frames, then delivers all in order', async () => {
     const host = await open({ format: 'text' });
     host.mode = 'block';
     await send(dev(), 'a\n');
     await host.waitFor('a delivery pending', () => host.pending === 1);
     expect(receiver?.delivering).toBe(true);
-    expect(receiver?.port?.isPaused()).toBe(true);
-    // Held in the kernel's buffer (and serialport's) while paused: no second delivery starts.
-    await send(dev(), 'b\nc\n');
+    // Frames read meanwhile wait for the next delivery; the port reads on until READ_AHEAD of them wait.
+    const more = Array.from({ length: READ_AHEAD + 50 }, (_, i) => `l${i}`);
+    await send(dev(), `${more.join('\n')}\n`);
+    await waitFor('the port paused', () => (receiver?.port?.isPaused() === true ? true : undefined));
     expect(host.calls).toBe(1);
     host.release();
-    await host.waitForMessages(3);
-    expect(host.payloads()).toEqual(['a', 'b', 'c']);
+    await host.waitForMessages(1 + more.length);
+    expect(host.payloads()).toEqual(['a', ...more]);
     expect(host.maxPending).toBe(1);
     await waitFor('the port resumed', () => (receiver?.port?.isPaused() === false ? true : undefined));
   });
