@@ -18,10 +18,12 @@ export interface CsvDecoderOptions {
 
 /** Splits one CSV line (RFC 4180 quoting) into cells; a reason when a quote is left open. */
 export function splitCsvLine(line: string, separator = ','): string[] | { reason: string } {
+  const text = line.endsWith('\n') ? line.slice(0, line.endsWith('\r\n') ? -2 : -1) : line;
+  // Most device lines quote nothing: split them natively.
+  if (!text.includes('"')) return text.split(separator);
   const cells: string[] = [];
   let cell = '';
   let quoted = false;
-  const text = line.replace(/\r?\n$/, '');
   for (let i = 0; i < text.length; i++) {
     const c = text[i] as string;
     if (quoted) {
