@@ -14,7 +14,7 @@ import type { Config, ReceiverConfig, SinkConfig } from './config/schema.js';
 import { Driver, type BatchStats, type DriverOptions, type RecoveryReport } from './driver.js';
 import type { CompiledGraph } from './pipelines/compile.js';
 import type { WindowRecord } from './pipelines/window-result.js';
-import type { AlertHistoryEntry, AlertNotification } from '../operators/alerts/index.js';
+import type { AlertHistoryEntry } from '../operators/alerts/index.js';
 import { AlertBoard } from './pipelines/alerts.js';
 import type { Silence } from './pipelines/silences.js';
 import { isSluiceError, SluiceError } from './errors.js';
@@ -91,9 +91,9 @@ export interface Gateway {
   deadLetters(options?: { receiver?: string; limit?: number }): Promise<DeadLetter[]>;
   /** A pipeline's latest committed window results, newest first (kept in memory since start). */
   results(pipeline: string, limit?: number): WindowRecord[];
-  /** The latest committed alert notifications (firing, repeats, resolved) of every rule, newest first: a bounded
-   * history of transitions kept in memory since start (as many as resultsKept). */
-  alerts(limit?: number): AlertNotification[];
+  /** The latest alert notifications that went out (firing, repeats, resolved) of every rule, newest first: from
+   * the rules' checkpointed histories (alertBoard has those with the silenced ones too). */
+  alerts(limit?: number): AlertHistoryEntry[];
   /** The alert rules' live instances, history and silences. */
   readonly alertBoard: AlertBoard;
   /** Tells observers about a silence made or deleted (through the API). */
@@ -130,7 +130,6 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   // In memory because an outbox entry is deleted as soon as its sink acknowledges it.
   const resultsKept = options.resultsKept ?? 200;
   const rings = new Map<string, WindowRecord[]>(Object.keys(config.pipelines).map((id) => [id, []]));
-  const alertRing: AlertNotification[] = [];
   let uncommitted: Map<string, OutboxEntry[]>[] = [];
   const publishResults = (): void => {
     for (const outputs of uncommitted) {
@@ -139,12 +138,8 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
         for (const entry of entries) {
           if (seen.has(entry.id)) continue; // the same record goes to each of the pipeline's sinks
           seen.add(entry.id);
-          const record = JSON.parse(entry.value) as WindowRecord | AlertNotification;
-          if ('alert' in record) {
-            alertRing.push(record);
-            if (alertRing.length > resultsKept) alertRing.splice(0, alertRing.length - resultsKept);
-            continue;
-          }
+          // Alert notifications have no pipeline: the rules keep their own history (alertBoard).
+          const record = JSON.parse(entry.value) as WindowRecord;
           const ring = rings.get(record.pipeline);
           if (ring === undefined) continue;
           ring.push(record);
@@ -354,7 +349,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   const results = (pipeline: string, limit = 50): WindowRecord[] =>
     limit <= 0 ? [] : (rings.get(pipeline) ?? []).slice(-limit).reverse();
 
-  const alerts = (limit = 50): AlertNotification[] => (limit <= 0 ? [] : alertRing.slice(-limit).reverse());
+  const alerts = (limit = 50): AlertHistoryEntry[] => alertBoard.sent(limit);
 
   const subscribe = (listener: (event: GatewayEvent) => void): (() => void) => {
     listeners.add(listener);

@@ -48,6 +48,15 @@ export class AlertBoard {
     return this.views.get(alert);
   }
 
+  /** The latest notifications that went out, of every rule, newest first. */
+  sent(limit: number): AlertHistoryEntry[] {
+    if (limit <= 0) return [];
+    return [...this.views.values()]
+      .flatMap((view) => view.history().filter((e) => !e.silenced))
+      .sort((a, b) => b.atMs - a.atMs)
+      .slice(0, limit);
+  }
+
   /** The transitions computed since the last call (the driver committed them). */
   takeTransitions(): AlertHistoryEntry[] {
     const taken = this.computed;
