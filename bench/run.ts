@@ -11,6 +11,7 @@ const BENCHMARKS: Readonly<Record<string, () => Promise<Benchmark>>> = {
   mqtt: () => import('./mqtt.js'),
   alerts: () => import('./alerts.js'),
   upstream: () => import('./upstream.js'),
+  serial: () => import('./serial.js'),
   peers: () => import('./peers.js'),
 };
 

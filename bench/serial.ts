@@ -1,0 +1,169 @@
+// `npm run bench -- serial`: line-framed CSV (the line-sensor simulator's readings, 10 sensors) written as fast as
+// a socat pty takes it, read by (a) a raw serialport + ReadlineParser reader that only counts lines and (b) a
+// Sluice gateway: the serial receiver, the intake (CSV decode, key, event time, LevelDB WAL) and a 1 s windowed
+// pipeline. Each consumer runs in its own process on a fresh pty pair; the clock runs from the first byte written
+// to the consumer's report that it has every line (for Sluice: every line a record in the WAL). Runs alternate
+// the consumers; the ratio is per run, the table shows the median and range.
+// Flags: --lines=N (200000), --runs=N (3).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { LineSensor } from '../hardware/simulators/line-sensor.js';
+import { closeSimulatorPort, openSimulatorPort, writeAndDrain } from '../hardware/simulators/stream.js';
+import { startPtyPair } from '../test/support/pty-pair.js';
+import { describeMachine } from './machine.js';
+import { renderTable, type Row } from './report.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const CONSUMER = path.join(HERE, 'serial', 'consumer.ts');
+const KINDS = ['raw', 'sluice'] as const;
+type Kind = (typeof KINDS)[number];
+const TARGET = 0.7;
+/** Bytes per write: what a fast device (or a USB adapter's bulk transfer) hands over at once. */
+const CHUNK = 16 * 1024;
+const LIMIT_MS = 300_000;
+
+interface Figures {
+  lps: number;
+  cpuS: number;
+  peakRssBytes: number;
+}
+
+function flag(flags: readonly string[], name: string, fallback: number): number {
+  const hit = flags.find((f) => f.startsWith(`--${name}=`))?.slice(name.length + 3);
+  return hit === undefined ? fallback : Number(hit);
+}
+
+/** The workload: n CSV lines of 10 sensors, 100 readings a second each in event time. */
+function workload(n: number): Buffer[] {
+  const sensor = new LineSensor({ sensors: 10, startMs: Date.UTC(2026, 10, 25), stepMs: 10 });
+  const chunks: Buffer[] = [];
+  let text = '';
+  for (let i = 0; i < n; i++) {
+    text += `${sensor.nextLine()}\n`;
+    if (text.length >= CHUNK) {
+      chunks.push(Buffer.from(text));
+      text = '';
+    }
+  }
+  if (text !== '') chunks.push(Buffer.from(text));
+  return chunks;
+}
+
+async function runOne(kind: Kind, chunks: readonly Buffer[], n: number, tmp: string): Promise<Figures> {
+  const pty = await startPtyPair();
+  let child: ChildProcess | undefined;
+  try {
+    const proc = spawn(process.execPath, ['--import', 'tsx', CONSUMER, kind, pty.devPath, String(n), tmp], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child = proc;
+    const lines = createInterface({ input: proc.stdout });
+    let ready: () => void = () => undefined;
+    const isReady = new Promise<void>((resolve) => (ready = resolve));
+    const done = new Promise<{ cpuS: number; peakRssBytes: number; atMs: number }>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`${kind} did not take ${n} lines within ${LIMIT_MS} ms`));
+      }, LIMIT_MS);
+      lines.on('line', (line) => {
+        if (line === 'ready') ready();
+        else if (line.startsWith('done ')) {
+          clearTimeout(timer);
+          const atMs = performance.now();
+          resolve({ ...(JSON.parse(line.slice(5)) as { cpuS: number; peakRssBytes: number }), atMs });
+        }
+      });
+      proc.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`consumer ${kind} exited with ${String(code)} before done`));
+      });
+    });
+    done.catch(() => undefined);
+    await isReady;
+    const device = await openSimulatorPort(pty.simPath, 115_200);
+    const started = performance.now();
+    for (const chunk of chunks) await writeAndDrain(device, chunk);
+    const { cpuS, peakRssBytes, atMs } = await done;
+    await closeSimulatorPort(device);
+    return { lps: n / ((atMs - started) / 1000), cpuS, peakRssBytes };
+  } finally {
+    child?.kill('SIGKILL');
+    await pty.close();
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? NaN)
+    : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+}
+
+export async function run(flags: readonly string[]): Promise<void> {
+  const n = flag(flags, 'lines', 200_000);
+  const runs = flag(flags, 'runs', 3);
+  const chunks = workload(n);
+  const bytes = chunks.reduce((sum, c) => sum + c.length, 0);
+  console.log(describeMachine());
+  console.log(
+    `serial: ${n} CSV lines (${(bytes / 2 ** 20).toFixed(1)} MiB, 10 sensors) over a socat pty; ${runs} run(s), consumers alternating`,
+  );
+  const tmp = await mkdtemp(path.join(tmpdir(), 'sluice-bench-serial-'));
+  const figures: Record<Kind, Figures[]> = { raw: [], sluice: [] };
+  try {
+    for (let r = 0; r < runs; r++) {
+      // Alternate which consumer goes first, so a drift in machine load does not favour one.
+      const order = r % 2 === 0 ? KINDS : [...KINDS].reverse();
+      for (const kind of order) {
+        let result: Figures;
+        try {
+          result = await runOne(kind, chunks, n, tmp);
+        } catch (err) {
+          console.error(`  run ${r + 1} ${kind}: ${(err as Error).message}`);
+          result = { lps: NaN, cpuS: NaN, peakRssBytes: NaN };
+        }
+        figures[kind].push(result);
+      }
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+
+  console.log('');
+  console.log('run  consumer   lines/s   CPU s  peak RSS');
+  for (let r = 0; r < runs; r++) {
+    for (const kind of KINDS) {
+      const f = figures[kind][r];
+      if (f === undefined) continue;
+      console.log(
+        `${String(r + 1).padStart(3)}  ${kind.padEnd(8)} ${String(Math.round(f.lps)).padStart(9)}  ${f.cpuS.toFixed(2).padStart(6)}  ${(f.peakRssBytes / 2 ** 20).toFixed(0).padStart(4)} MiB`,
+      );
+    }
+  }
+  const ratios = figures.sluice.map((f, i) => f.lps / (figures.raw[i]?.lps ?? NaN));
+  const m = median(ratios);
+  const ok = ratios.filter((x) => !Number.isNaN(x));
+  const row: Row = {
+    scenario: 'pty CSV: sluice (receiver+intake+1 s windows) vs raw ReadlineParser',
+    sluice: `${Math.round(median(figures.sluice.map((f) => f.lps)))} lines/s`,
+    baseline: `${Math.round(median(figures.raw.map((f) => f.lps)))} lines/s`,
+    ratio:
+      ok.length < 2
+        ? `${m.toFixed(2)}×`
+        : `${m.toFixed(2)}× (${Math.min(...ok).toFixed(2)}–${Math.max(...ok).toFixed(2)})`,
+    target: `≥ ${TARGET.toFixed(2)}×`,
+    verdict: Number.isNaN(m) ? 'MISS' : m >= TARGET ? 'PASS' : 'MISS',
+  };
+  console.log('');
+  for (const line of renderTable([row])) console.log(line);
+  // CPU per line: what a real line (115200 baud: ~340 lines/s of these) costs, whatever the pty's speed.
+  const perLine = (kind: Kind): string => ((median(figures[kind].map((f) => f.cpuS)) / n) * 1e6).toFixed(1);
+  console.log(
+    `CPU per line (process total incl. startup after ready): sluice ${perLine('sluice')} µs, raw ${perLine('raw')} µs`,
+  );
+}
