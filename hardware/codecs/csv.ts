@@ -53,12 +53,17 @@ function namedCells(cells: readonly string[], columns: readonly string[], line: 
       reason: `CSV line has ${cells.length} cells, expected ${columns.length}: ${preview(line)}`,
     };
   }
-  // fromEntries: a column named __proto__ is a field like any other.
-  const entries = columns.map((name, j): [string, unknown] => {
+  const fields: Record<string, unknown> = {};
+  for (let j = 0; j < columns.length; j++) {
+    const name = columns[j] as string;
     const raw = (cells[j] as string).trim();
-    return [name, parseNumber(raw) ?? raw];
-  });
-  return { ok: true, fields: Object.fromEntries(entries) };
+    const value = parseNumber(raw) ?? raw;
+    // A column named __proto__ is a field like any other, not the object's prototype.
+    if (name === '__proto__')
+      Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
+    else fields[name] = value;
+  }
+  return { ok: true, fields };
 }
 
 /** One CSV line (one message) into named fields. */
