@@ -6,7 +6,8 @@
 // bench/.peers/node-red); (e) the built Sluice daemon, durability: process. A run ends when the server has every
 // PUBACK and the results file holds every window the workload closes. Every implementation's windows are
 // compared with the ones computed from the workload; a mismatch is printed loudly and sets exit code 1.
-// Flags: --messages=N (1000000), --window=N unacknowledged (20000), --rounds=N (1; the table shows medians).
+// Flags: --messages=N (1000000), --window=N unacknowledged (20000), --rounds=N (1; the table shows medians),
+// --worktree (build Sluice from the working tree instead of HEAD, to measure uncommitted changes).
 // The window is large on purpose: at 1000 (the MQTT benchmark's) every mqtt.js consumer stops near 20k
 // records/s on the 2-core VM while both the server and the consumer are mostly idle (the acknowledgement round
 // trip bounds it: 5000 gives ~80k/s), and the table would measure that instead of the consumers.
@@ -293,11 +294,12 @@ export async function run(flags: readonly string[]): Promise<void> {
   const toolsDir = path.join(HERE, '.peers');
   await mkdir(toolsDir, { recursive: true });
   process.stderr.write('  building the daemon, installing Node-RED, computing the expected windows\n');
-  const [daemon, red, consumer] = await Promise.all([
-    buildDaemon(),
+  const [{ main: daemon, source }, red, consumer] = await Promise.all([
+    buildDaemon('dist', flags.includes('--worktree') ? null : 'HEAD'),
     installNodeRed(),
     transpileConsumer(toolsDir),
   ]);
+  print(`sluice built from ${source}; Node-RED ${NODE_RED_VERSION}, rxjs and mqtt.js from the repository`);
   const expected = expectedWindows(n);
   const packets = encodePublishes(n);
   const tools = { consumer, daemon, red, tmp };
@@ -335,7 +337,7 @@ export async function run(flags: readonly string[]): Promise<void> {
   const cpu = (p: Peer): number => med(p, (f) => f.cpuS);
   const cells = (c: readonly string[]): string =>
     c
-      .map((cell, i) => (i === 0 ? cell.padEnd(32) : i === 6 ? cell : cell.padStart(i === 2 ? 13 : 10)))
+      .map((cell, i) => (i === 0 ? cell.padEnd(32) : i === 6 ? ` ${cell}` : cell.padStart(i === 2 ? 13 : 10)))
       .join(' ');
   print('');
   print(

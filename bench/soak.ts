@@ -5,7 +5,8 @@
 // Kafka outbox (/api/v1/status). After warm-up it checks growth against the bounds in soak/trend.ts, then that
 // everything published was taken and the outbox drained; any miss exits 1 naming it. Writes
 // bench/results/soak-<date>.csv, .svg and .txt. Flags: --minutes=N (30), --warmup=M minutes (N/6, at most 5),
-// --interval=S seconds between samples (5), --rate=R MQTT messages per second (500).
+// --interval=S seconds between samples (5), --rate=R MQTT messages per second (500), --worktree (build the daemon
+// from the working tree instead of HEAD).
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -207,7 +208,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   };
   log(`building the daemon`);
-  const main = await buildDaemon('soak-dist');
+  const { main, source } = await buildDaemon('soak-dist', argv.includes('--worktree') ? null : 'HEAD');
   const dir = await mkdtemp(path.join(tmpdir(), 'sluice-soak-'));
   const broker = await startMosquitto({ maxInflightMessages: 100, extraConfig: ['max_queued_messages 0'] });
   const kafka: KafkaMock = await startKafkaMock({ topics: ['soak:3'] });
@@ -367,7 +368,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const end = samples.at(-1);
   const text = [
     describeMachine(),
-    `soak: ${startedAt.toISOString()}, ${minutes} min (warm-up ${warmupMin} min), sample every ${intervalS} s`,
+    `soak: ${startedAt.toISOString()}, ${minutes} min (warm-up ${warmupMin} min), sample every ${intervalS} s; sluice built from ${source}`,
     `load: MQTT ${rate}/s QoS 1 from ${MQTT_SENSORS} sensors via Mosquitto; simulator ${SIM_SENSORS} sensors × 10/s;` +
       (pty === undefined
         ? ' no serial (socat missing)'

@@ -1,36 +1,73 @@
 // The Sluice daemon as users run it (`node dist/daemon/main.js run -c FILE`), for the benchmarks that measure the
-// whole process: compiled from the current sources with the project's build config into bench/.peers/dist
-// (git-ignored, so the shared dist/ is left alone), started as a child process, its API address read from its log.
+// whole process: compiled with the project's build config under bench/.peers/ (git-ignored, so the shared dist/
+// is left alone), started as a child process, its API address read from its log.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const READY_TIMEOUT_MS = 60_000;
+const run = promisify(execFile);
 
 /**
- * Compiles daemon/, connectors/, operators/, hardware/ into bench/.peers/<name>; resolves with main.js's path. A
- * long run (the soak) takes its own name, so a benchmark building meanwhile never rewrites the files it loads.
+ * Compiles daemon/, connectors/, operators/, hardware/ under bench/.peers/<name>; resolves with main.js's path
+ * and what was built. `commit` (default HEAD) builds that commit's files (git archive), so figures belong to a
+ * commit and not to someone's unfinished edit; null builds the working tree as it is. A long run (the soak) takes
+ * its own name, so a benchmark building meanwhile never rewrites the files it loads.
  */
-export async function buildDaemon(name = 'dist'): Promise<string> {
-  const out = path.join(ROOT, 'bench', '.peers', name);
+export async function buildDaemon(
+  name = 'dist',
+  commit: string | null = 'HEAD',
+): Promise<{ main: string; source: string }> {
+  const dir = path.join(ROOT, 'bench', '.peers', name);
+  let project = ROOT;
+  let source = 'the working tree';
+  if (commit !== null) {
+    // The sources of the commit beside their own package.json (the CLI finds its version and demo from it);
+    // packages still resolve from the repository's node_modules, up the tree.
+    project = path.join(dir, 'src');
+    await rm(project, { recursive: true, force: true });
+    await mkdir(project, { recursive: true });
+    const { stdout } = await run('git', ['rev-parse', '--short', commit], { cwd: ROOT });
+    source = `commit ${stdout.trim()}`;
+    const paths = [
+      'daemon',
+      'operators',
+      'connectors',
+      'hardware',
+      'examples',
+      'package.json',
+      'tsconfig.json',
+    ];
+    await run(
+      'sh',
+      [
+        '-c',
+        `git archive --format=tar ${commit} tsconfig.build.json ${paths.join(' ')} | tar -x -C "${project}"`,
+      ],
+      {
+        cwd: ROOT,
+      },
+    );
+  }
+  const out = commit === null ? dir : path.join(project, 'dist');
   const main = path.join(out, 'daemon', 'main.js');
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   try {
-    await promisify(execFile)(
-      process.execPath,
-      [tsc, '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', out],
-      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
-    );
+    await run(process.execPath, [tsc, '-p', path.join(project, 'tsconfig.build.json'), '--outDir', out], {
+      cwd: project,
+      maxBuffer: 16 * 1024 * 1024,
+    });
   } catch (err) {
     // tsc emits despite type errors (someone's unfinished change): run what it emitted, but say so.
     if (!existsSync(main)) throw new Error(`could not build the daemon: ${(err as Error).message}`);
     const first = ((err as { stdout?: string }).stdout ?? '').split('\n')[0] ?? '';
     process.stderr.write(`  warning: the daemon built with type errors (${first.trim()})\n`);
   }
-  return main;
+  return { main, source };
 }
 
 export interface BuiltDaemon {

@@ -41,7 +41,7 @@ export function expectedWindows(n: number): Windows {
     if (Number(id.slice(id.indexOf('/') + 1)) + SIZE_MS <= cutoff)
       out.set(id, { n: w.n, avg: w.sum / w.n, min: w.min, max: w.max });
   }
-  if (out.size === 0) throw new Error(`${n} messages make no closed window: use at least ${SENSORS * 400}`);
+  if (out.size === 0) throw new Error(`${n} messages make no closed window: use at least ${SENSORS * 500}`);
   return out;
 }
 
