@@ -114,17 +114,19 @@ export class Intake {
     for (const [id, filter] of this.filters) {
       const prefix = redeliveryPrefix(id);
       const chunks: FingerprintChunk[] = [];
-      // The older form: the whole filter under one key; it is deleted once newer chunks push it out.
-      const legacy = prefix.slice(0, -1);
-      const whole = (await this.store.meta.get(legacy)) as string[] | undefined;
-      if (whole !== undefined) chunks.push({ key: legacy, fingerprints: whole });
+      // Older forms (the whole filter under one key; fingerprints as strings of another hash) can never match
+      // a fingerprint of this one: they are deleted by the next write.
+      const whole = prefix.slice(0, -1);
+      const legacy = (await this.store.meta.get(whole)) === undefined ? [] : [whole];
       let last = 0;
       // '0' follows '/': the range holds exactly the keys under `<receiver>/`, in chunk order.
-      for await (const [key, value] of this.store.meta.iterator({ gte: prefix, lt: `${legacy}0` })) {
-        chunks.push({ key, fingerprints: value as string[] });
+      for await (const [key, value] of this.store.meta.iterator({ gte: prefix, lt: `${whole}0` })) {
         last = Math.max(last, parseSeqKey(key.slice(prefix.length)));
+        if (Array.isArray(value) && value.every((v) => typeof v === 'number')) {
+          chunks.push({ key, fingerprints: Int32Array.from(value) });
+        } else legacy.push(key);
       }
-      filter.restore(chunks, last);
+      filter.restore(chunks, last, legacy);
     }
   }
 
@@ -190,12 +192,7 @@ export class Intake {
         }
         if (this.isClosed()) throw new SluiceError('SLUICE_INTERNAL', 'the intake is closed');
       }
-      const fingerprint = filter.fingerprint(message);
-      if (filter.isDuplicate(message, fingerprint)) {
-        filter.dropped++;
-        continue;
-      }
-      if (fingerprint !== undefined) filter.stage(fingerprint);
+      if (filter.admit(message)) continue; // a redelivery of a message held already
       const built = build(message);
       if (built.ok && built.record === null) continue; // no record and no error: a CSV header line
       if (built.ok) {
@@ -311,7 +308,8 @@ export class Intake {
       if (!f.dirty) continue;
       const plan = f.planWrite();
       dirty.push([f, plan]);
-      ops.push({ type: 'put', sublevel: this.store.meta, key: plan.put.key, value: plan.put.fingerprints });
+      const fingerprints = Array.from(plan.put.fingerprints);
+      ops.push({ type: 'put', sublevel: this.store.meta, key: plan.put.key, value: fingerprints });
       for (const key of plan.del) ops.push({ type: 'del', sublevel: this.store.meta, key });
     }
     try {

@@ -3,7 +3,12 @@
 import type { RawMessage } from '../../connectors/types.js';
 import { payloadDecoder, type DecodeResult, type PayloadFormat } from '../../hardware/codecs/payload.js';
 import { createStreamDecoder, type StreamFormat } from '../../hardware/codecs/stream-decoder.js';
-import { evaluateKey, type CompiledKey } from '../../operators/expressions/index.js';
+import {
+  celReservedWords,
+  declaredVariables,
+  evaluateKey,
+  type CompiledKey,
+} from '../../operators/expressions/index.js';
 import { parseEventTime, type TimeFormat } from './event-time.js';
 
 export interface IngestRecord {
@@ -51,9 +56,69 @@ function decoderFor(spec: RecordSpec): (payload: Buffer) => DecodeResult | null 
   return (payload) => stream.decode(payload);
 }
 
+/**
+ * Strings records keep until their batch, shared: a fresh copy per message (the topic mqtt.js decodes, the key
+ * cut from it) would live as long as its record, and at ten thousands of records a second that is most of what
+ * survives the young generation. Bounded: cleared when full (a topic per message just stops being shared).
+ */
+class Interner {
+  private readonly seen = new Map<string, string>();
+  constructor(private readonly max = 4096) {}
+
+  intern(s: string): string {
+    const hit = this.seen.get(s);
+    if (hit !== undefined) return hit;
+    if (this.seen.size >= this.max) this.seen.clear();
+    this.seen.set(s, s);
+    return s;
+  }
+}
+
+/** A field name the key can read directly: an identifier CEL takes as a field (not a variable, not reserved). */
+const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const VARIABLES = new Set(['record', ...declaredVariables.map((v) => v.name)]);
+
+/**
+ * The common key expressions without the CEL interpreter: `topicParts[N]`, `topic` and a plain field name. Gives
+ * the key when the answer is a plain one (a non-empty segment, a non-empty string or finite number field), and
+ * undefined otherwise, when CEL evaluates the expression and words the error exactly as always.
+ */
+function fastKey(
+  source: string,
+): ((topic: string, fields: Record<string, unknown>) => string | undefined) | null {
+  const expr = source.trim();
+  const part = /^topicParts\s*\[\s*(\d{1,3})\s*\]$/.exec(expr);
+  if (part !== null) {
+    const n = Number(part[1]);
+    return (topic) => {
+      let start = 0;
+      for (let i = 0; i < n; i++) {
+        const slash = topic.indexOf('/', start);
+        if (slash < 0) return undefined;
+        start = slash + 1;
+      }
+      const end = topic.indexOf('/', start);
+      const segment = end < 0 ? topic.slice(start) : topic.slice(start, end);
+      return segment === '' ? undefined : segment;
+    };
+  }
+  if (expr === 'topic') return (topic) => (topic === '' ? undefined : topic);
+  if (FIELD.test(expr) && !VARIABLES.has(expr) && !celReservedWords.has(expr)) {
+    return (_topic, fields) => {
+      if (!Object.hasOwn(fields, expr)) return undefined;
+      const value = fields[expr];
+      if (typeof value === 'string') return value === '' ? undefined : value;
+      return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
+    };
+  }
+  return null;
+}
+
 export function recordBuilder(spec: RecordSpec): (message: RawMessage) => BuildResult {
   const decode = decoderFor(spec);
   const { receiver, key, time, timeFormat } = spec;
+  const direct = key === undefined ? null : fastKey(key.source);
+  const strings = new Interner();
   return (message) => {
     if (message.error !== undefined) return { ok: false, reason: message.error };
     const decoded = decode(message.payload);
@@ -71,8 +136,11 @@ export function recordBuilder(spec: RecordSpec): (message: RawMessage) => BuildR
       }
       eventMs = parsed;
     }
-    let recordKey = message.topic;
-    if (key !== undefined) {
+    const topic = strings.intern(message.topic);
+    let recordKey = topic;
+    const quick = direct === null ? undefined : direct(topic, fields);
+    if (quick !== undefined) recordKey = strings.intern(quick);
+    else if (key !== undefined) {
       const result = evaluateKey(key, {
         fields,
         topic: message.topic,
@@ -81,13 +149,13 @@ export function recordBuilder(spec: RecordSpec): (message: RawMessage) => BuildR
         ts: eventMs,
       });
       if (!result.ok) return { ok: false, reason: `key expression: ${result.message}` };
-      recordKey = result.key;
+      recordKey = strings.intern(result.key);
     }
     return {
       ok: true,
       record: {
         receiver,
-        topic: message.topic,
+        topic,
         arrivalMs: message.arrivalMs,
         eventMs,
         key: recordKey,

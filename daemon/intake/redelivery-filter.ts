@@ -1,21 +1,22 @@
 // Drops a source's redelivery of a message the intake already holds. MQTT QoS 1 is at-least-once: a crash
 // between the write-ahead log and the PUBACK makes the broker send the message again (DUP set, same packet id).
-// The ids of recent messages, with a hash of topic and payload (packet ids are reused), are written in the same
-// atomic write as the records themselves, so the filter survives the crash it is there for.
+// A fingerprint of each recent message (its source id, topic and payload: packet ids are reused) is written in
+// the same atomic write as the records themselves, so the filter survives the crash it is there for.
 //
 // Each write adds one chunk (its own messages' fingerprints) under its own key and deletes the chunks that fell
 // out of the remembered window, so a write costs what its own messages cost, not a copy of the whole window.
-// The hash is not cryptographic: it separates messages that share a packet id among the few thousand remembered
-// (64 bits: a false match needs DUP set, the same packet id and a 2^-64 coincidence).
+// A fingerprint is 64 bits of a non-cryptographic hash, kept as two int32 in typed arrays: nothing is allocated
+// per message, and nothing per message outlives it (a false match needs DUP set and a 2^-64 coincidence among a
+// few thousand). Only a redelivery is looked up, by a scan of the window: they are rare (after a reconnect).
 import type { RawMessage } from '../../connectors/types.js';
 
 /** Recent messages remembered per receiver (at least): more than any broker keeps in flight to one client. */
 const REMEMBERED = 2048;
 
-/** A write's worth of fingerprints, stored under `key`. */
+/** A write's worth of fingerprints (int32 pairs), stored under `key` as a JSON array of numbers. */
 export interface FingerprintChunk {
   key: string;
-  fingerprints: readonly string[];
+  fingerprints: Int32Array;
 }
 
 /** What the pending write must carry for this filter. */
@@ -23,22 +24,33 @@ export interface FilterWrite {
   put: FingerprintChunk;
   /** Keys of chunks that fall out of the window with this write. */
   del: readonly string[];
-  /** How many staged fingerprints the chunk holds (those staged by the write's messages). */
-  staged: number;
 }
 
-/** 64 bits of a non-cryptographic hash (two 32-bit multiply-xor lanes, cyrb53's mixing) of topic and payload. */
-export function messageHash(topic: string, payload: Uint8Array): string {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < topic.length; i++) {
-    const c = topic.charCodeAt(i);
+/** Mixes a string's UTF-16 code units into both lanes. */
+function mixString(h: Int32Array, s: string): void {
+  let h1 = h[0] as number;
+  let h2 = h[1] as number;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
     h1 = Math.imul(h1 ^ c, 2654435761);
     h2 = Math.imul(h2 ^ c, 1597334677);
   }
-  // A separator no topic character can be (UTF-16 code units end at 0xffff): topic "a" + payload "b" ≠ "ab" + "".
-  h1 = Math.imul(h1 ^ 0x10000, 2654435761);
-  h2 = Math.imul(h2 ^ 0x10000, 1597334677);
+  // A separator no code unit can be (they end at 0xffff): "ab" + "c" ≠ "a" + "bc".
+  h[0] = Math.imul(h1 ^ 0x10000, 2654435761);
+  h[1] = Math.imul(h2 ^ 0x10000, 1597334677);
+}
+
+/**
+ * 64 bits of a non-cryptographic hash (two 32-bit multiply-xor lanes, cyrb53's mixing) of source id, topic and
+ * payload, written into `out` as two int32.
+ */
+export function messageHash(sourceId: string, topic: string, payload: Uint8Array, out: Int32Array): void {
+  out[0] = 0xdeadbeef | 0;
+  out[1] = 0x41c6ce57;
+  mixString(out, sourceId);
+  mixString(out, topic);
+  let h1 = out[0];
+  let h2 = out[1];
   for (let i = 0; i < payload.length; i++) {
     const c = payload[i] as number;
     h1 = Math.imul(h1 ^ c, 2654435761);
@@ -48,93 +60,118 @@ export function messageHash(topic: string, payload: Uint8Array): string {
   h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
   h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return `${(h2 >>> 0).toString(36)}.${(h1 >>> 0).toString(36)}`;
+  out[0] = h1;
+  out[1] = h2;
+}
+
+function contains(pairs: Int32Array, length: number, h1: number, h2: number): boolean {
+  for (let i = 0; i < length; i += 2) if (pairs[i] === h1 && pairs[i + 1] === h2) return true;
+  return false;
 }
 
 export class RedeliveryFilter {
-  /** Remembered fingerprints, with how many chunks hold each (a packet id and payload can repeat). */
-  private readonly committed = new Map<string, number>();
-  /** The chunks behind `committed`, oldest first. */
+  /** Remembered chunks, oldest first. */
   private chunks: FingerprintChunk[] = [];
   private remembered = 0;
-  private staged: string[] = [];
+  /** Fingerprints staged for the next write: int32 pairs in stagedPairs[0, 2 × staged). */
+  private stagedPairs = new Int32Array(2 * 1024);
+  private staged = 0;
+  private readonly scratch = new Int32Array(2);
   private nextChunk = 1;
+  /** A filter stored whole by an older version (another hash): never matches, deleted by the next write. */
+  private legacyKeys: string[] = [];
   /** Redeliveries dropped since start. */
   dropped = 0;
 
   /** keyOf(n): the store key of chunk n (a sortable suffix of this receiver's prefix). */
   constructor(private readonly keyOf: (n: number) => string = String) {}
 
-  /** The fingerprint to remember, or undefined for messages without a source id. */
-  fingerprint(message: RawMessage): string | undefined {
-    if (message.sourceId === undefined) return undefined;
-    return `${message.sourceId}:${messageHash(message.topic, message.payload)}`;
+  /**
+   * Takes a message: true when it is a redelivery of one already held (committed or staged for the pending write),
+   * which the caller drops; otherwise stages its fingerprint (if it has a source id) for the next write.
+   */
+  admit(message: RawMessage): boolean {
+    if (message.sourceId === undefined) return false;
+    const h = this.scratch;
+    messageHash(message.sourceId, message.topic, message.payload, h);
+    const h1 = h[0] as number;
+    const h2 = h[1] as number;
+    if (message.redelivered === true && this.holds(h1, h2)) {
+      this.dropped++;
+      return true;
+    }
+    if (2 * this.staged + 2 > this.stagedPairs.length) {
+      const grown = new Int32Array(this.stagedPairs.length * 2);
+      grown.set(this.stagedPairs);
+      this.stagedPairs = grown;
+    }
+    this.stagedPairs[2 * this.staged] = h1;
+    this.stagedPairs[2 * this.staged + 1] = h2;
+    this.staged++;
+    return false;
   }
 
-  /** True when the message is a redelivery of one already held (committed or in the pending write). */
-  isDuplicate(message: RawMessage, fingerprint: string | undefined): boolean {
-    if (fingerprint === undefined || message.redelivered !== true) return false;
-    return this.committed.has(fingerprint) || this.staged.includes(fingerprint);
-  }
-
-  stage(fingerprint: string): void {
-    this.staged.push(fingerprint);
+  private holds(h1: number, h2: number): boolean {
+    if (contains(this.stagedPairs, 2 * this.staged, h1, h2)) return true;
+    return this.chunks.some((c) => contains(c.fingerprints, c.fingerprints.length, h1, h2));
   }
 
   /** True when something is staged: the next write must carry planWrite(). */
   get dirty(): boolean {
-    return this.staged.length > 0;
+    return this.staged > 0 || this.legacyKeys.length > 0;
   }
 
   /** The chunk for the pending write (every fingerprint staged so far) and the chunks it pushes out. */
   planWrite(): FilterWrite {
-    const staged = this.staged.length;
-    const put = { key: this.keyOf(this.nextChunk++), fingerprints: this.staged.slice(0, staged) };
-    const del: string[] = [];
-    let left = this.remembered + staged;
+    const fingerprints = this.stagedPairs.slice(0, 2 * this.staged);
+    const put = { key: this.keyOf(this.nextChunk++), fingerprints };
+    const del = [...this.legacyKeys];
+    let left = this.remembered + this.staged;
     for (const chunk of this.chunks) {
-      if (left - chunk.fingerprints.length < REMEMBERED) break;
-      left -= chunk.fingerprints.length;
+      const n = chunk.fingerprints.length / 2;
+      if (left - n < REMEMBERED) break;
+      left -= n;
       del.push(chunk.key);
     }
-    return { put, del, staged };
+    return { put, del };
   }
 
   /** The pending write succeeded: its chunk is remembered, the chunks it deleted are not. Fingerprints staged
    * during the write stay staged for the next one. */
   commit(write: FilterWrite): void {
+    this.legacyKeys = this.legacyKeys.filter((k) => !write.del.includes(k));
+    const dropped = new Set(write.del);
+    const before = this.chunks.length;
+    this.chunks = this.chunks.filter((c) => !dropped.has(c.key));
+    if (this.chunks.length !== before)
+      this.remembered = this.chunks.reduce((n, c) => n + c.fingerprints.length / 2, 0);
     this.add(write.put);
-    for (let i = 0; i < write.del.length; i++) {
-      const chunk = this.chunks.shift();
-      if (chunk === undefined) break;
-      this.remembered -= chunk.fingerprints.length;
-      for (const f of chunk.fingerprints) {
-        const n = this.committed.get(f) ?? 0;
-        if (n <= 1) this.committed.delete(f);
-        else this.committed.set(f, n - 1);
-      }
-    }
-    this.staged = this.staged.slice(write.staged);
+    this.unstage(write.put.fingerprints.length / 2);
   }
 
   /** The pending write failed: its fingerprints are not held. */
   discard(write: FilterWrite): void {
-    this.staged = this.staged.slice(write.staged);
+    this.unstage(write.put.fingerprints.length / 2);
   }
 
   /** Restores what the store holds, oldest chunk first; the next chunk is numbered after `lastChunk`. */
-  restore(chunks: readonly FingerprintChunk[], lastChunk: number): void {
-    this.committed.clear();
+  restore(chunks: readonly FingerprintChunk[], lastChunk: number, legacyKeys: readonly string[] = []): void {
     this.chunks = [];
     this.remembered = 0;
-    this.staged = [];
+    this.staged = 0;
     for (const chunk of chunks) this.add(chunk);
     this.nextChunk = lastChunk + 1;
+    this.legacyKeys = [...legacyKeys];
   }
 
   private add(chunk: FingerprintChunk): void {
     this.chunks.push(chunk);
-    this.remembered += chunk.fingerprints.length;
-    for (const f of chunk.fingerprints) this.committed.set(f, (this.committed.get(f) ?? 0) + 1);
+    this.remembered += chunk.fingerprints.length / 2;
+  }
+
+  /** Drops the first n staged fingerprints (those a write took). */
+  private unstage(n: number): void {
+    this.stagedPairs.copyWithin(0, 2 * n, 2 * this.staged);
+    this.staged -= n;
   }
 }

@@ -41,8 +41,10 @@ interface Entry {
 export class AckQueue {
   readonly #entries: Entry[] = [];
   #head = 0;
-  /** Messages whose PUBACK/PUBREC mqtt.js has not tried to send yet, by packet id. */
-  readonly #awaiting = new Map<number, Entry>();
+  /** Messages whose PUBACK/PUBREC mqtt.js has not tried to send yet, by packet id (1..65535). A flat table, not
+   * a Map: a Map churning between empty and a thousand entries reallocates its hash table over and over, and
+   * under load those tables outlive young-generation GCs (most of the receiver's promoted garbage). */
+  #awaiting: (Entry | undefined)[] = new Array<Entry | undefined>(65536).fill(undefined);
   #open = true;
 
   /**
@@ -53,15 +55,16 @@ export class AckQueue {
     const internals = client as { _sendPacket: SendPacket };
     const send = internals._sendPacket.bind(client);
     internals._sendPacket = (packet, cb, cbStorePut, noStore) => {
+      const id = packet.messageId;
       const entry =
-        (packet.cmd === 'puback' || packet.cmd === 'pubrec') && packet.messageId !== undefined
-          ? this.#awaiting.get(packet.messageId)
+        (packet.cmd === 'puback' || packet.cmd === 'pubrec') && id !== undefined
+          ? this.#awaiting[id]
           : undefined;
-      if (entry === undefined || packet.messageId === undefined) {
+      if (entry === undefined || id === undefined) {
         send(packet, cb, cbStorePut, noStore);
         return;
       }
-      this.#awaiting.delete(packet.messageId);
+      this.#awaiting[id] = undefined;
       entry.send = () => {
         send(packet, undefined, cbStorePut, noStore);
       };
@@ -75,7 +78,9 @@ export class AckQueue {
   add(qos: number, messageId: number | undefined): Entry {
     const entry: Entry = { needsAck: qos > 0, durable: false, send: undefined };
     this.#entries.push(entry);
-    if (entry.needsAck && messageId !== undefined) this.#awaiting.set(messageId, entry);
+    if (entry.needsAck && messageId !== undefined && messageId >= 0 && messageId < this.#awaiting.length) {
+      this.#awaiting[messageId] = entry;
+    }
     return entry;
   }
 
@@ -112,7 +117,7 @@ export class AckQueue {
   /** The connection is gone or failed: nothing more is ever sent on it (the broker redelivers the rest). */
   close(): void {
     this.#open = false;
-    this.#awaiting.clear();
+    this.#awaiting = [];
   }
 }
 
