@@ -15,6 +15,7 @@ import { LineSensor } from '../hardware/simulators/line-sensor.js';
 import { closeSimulatorPort, openSimulatorPort, writeAndDrain } from '../hardware/simulators/stream.js';
 import { startPtyPair } from '../test/support/pty-pair.js';
 import { describeMachine } from './machine.js';
+import { median as medianOf } from './measure.js';
 import { renderTable, type Row } from './report.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -95,13 +96,10 @@ async function runOne(kind: Kind, chunks: readonly Buffer[], n: number, tmp: str
   }
 }
 
+/** The median of the runs that finished. */
 function median(values: readonly number[]): number {
-  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? NaN)
-    : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+  const done = values.filter((v) => !Number.isNaN(v));
+  return done.length === 0 ? NaN : medianOf(done);
 }
 
 export async function run(flags: readonly string[]): Promise<void> {
