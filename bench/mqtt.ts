@@ -3,11 +3,13 @@
 // (c) a Sluice gateway with durability: process, (d) with durability: fsync; each in its own process, fed by a
 // replay server (measures the consumer) and by a real Mosquitto. Every consumer runs as compiled JavaScript, as
 // a user runs dist/ (a TypeScript loader in the child would count its transform time and memory against the
-// consumer, and against Sluice far more than against the baselines, whose code is a few lines).
+// consumer, and against Sluice far more than against the baselines, whose code is a few lines). Sluice runs with
+// the Node flags of the systemd unit (systemd/sluice.service: its heap cap), as it runs when installed; the
+// baselines with Node's defaults.
 // Flags: --messages=N (200000), --window=N (1000), --runs=N (1: each run takes every consumer in turn; ratios are
 // per run, the table shows their median and range), --source=replay|mosquitto (both), --consumers=a,b (all).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,6 +29,12 @@ type Consumer = (typeof CONSUMERS)[number];
 const SOURCES = ['replay', 'mosquitto'] as const;
 /** A consumer that has not taken every message by then is reported as NaN (the run goes on). */
 const LIMIT_MS = 180_000;
+
+/** The compiled consumer, and the Node flags Sluice's consumers run with. */
+interface Launch {
+  script: string;
+  sluiceFlags: readonly string[];
+}
 
 interface Figures {
   rps: number;
@@ -52,6 +60,14 @@ function listFlag<T extends string>(flags: readonly string[], name: string, know
   if (unknown.length > 0)
     throw new Error(`--${name}: unknown ${unknown.join(', ')}; known: ${known.join(', ')}`);
   return picked as T[];
+}
+
+/** The Node flags the systemd unit starts the daemon with: ExecStart's words between node and the script. */
+export async function deployedNodeFlags(): Promise<string[]> {
+  const unit = await readFile(path.join(ROOT, 'systemd', 'sluice.service'), 'utf8');
+  const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1]?.trim().split(/\s+/) ?? [];
+  const script = exec.findIndex((word) => word.endsWith('.js'));
+  return script < 0 ? [] : exec.slice(1, script).filter((word) => word.startsWith('--'));
 }
 
 /**
@@ -83,13 +99,14 @@ async function compileConsumer(): Promise<string> {
 
 /** Starts a consumer process; resolves once it is subscribed, with a promise of its `done` report. */
 async function startConsumer(
-  consumer: string,
+  consumer: Launch,
   kind: Consumer,
   url: string,
   n: number,
   tmp: string,
 ): Promise<{ child: ChildProcess; done: Promise<{ cpuS: number; peakRssBytes: number; atMs: number }> }> {
-  const child = spawn(process.execPath, [consumer, kind, url, String(n), tmp], {
+  const flags = kind.startsWith('sluice') ? consumer.sluiceFlags : [];
+  const child = spawn(process.execPath, [...flags, consumer.script, kind, url, String(n), tmp], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
@@ -115,7 +132,7 @@ async function startConsumer(
 }
 
 async function viaReplay(
-  consumer: string,
+  consumer: Launch,
   kind: Consumer,
   packets: Buffer[],
   window: number,
@@ -138,7 +155,7 @@ async function viaReplay(
 }
 
 async function viaMosquitto(
-  consumer: string,
+  consumer: Launch,
   kind: Consumer,
   url: string,
   n: number,
@@ -224,11 +241,12 @@ export async function run(flags: readonly string[]): Promise<void> {
     console.log(line);
   };
   print(describeMachine());
+  const consumer: Launch = { script: await compileConsumer(), sluiceFlags: await deployedNodeFlags() };
   print(
     `mqtt: ${n} QoS 1 JSON readings, 100 sensors, 1 s tumbling count/avg/max; window ${window} unacknowledged; ` +
-      `${runs} run(s), consumers as compiled JavaScript`,
+      `${runs} run(s), consumers as compiled JavaScript; Sluice with the systemd unit's Node flags ` +
+      `(${consumer.sluiceFlags.join(' ') || 'none'})`,
   );
-  const consumer = await compileConsumer();
   const tmp = await mkdtemp(path.join(tmpdir(), 'sluice-bench-mqtt-'));
   const packets = encodePublishes(n);
   /** Figures per `source/consumer`, one per run. */
