@@ -13,6 +13,8 @@ import { entryBytes, type Outbox, type OutboxCounters } from './outbox.js';
 import type { Supervisor } from './supervisor.js';
 import { TokenBucket } from './token-bucket.js';
 
+type Taken = Awaited<ReturnType<Outbox['take']>>;
+
 export interface ForwarderOptions {
   /** Entries per send (default 500). */
   chunk?: number;
@@ -44,6 +46,8 @@ export class Forwarder {
   deadLettered = 0;
   private readonly deadLetter: ForwarderOptions['deadLetter'];
   private readonly now: () => number;
+  /** A delete of sent entries failed: the loop stops overlapping and reads from the oldest entry again. */
+  private ackFailed = false;
 
   constructor(
     readonly sinkId: string,
@@ -93,58 +97,115 @@ export class Forwarder {
     return Promise.resolve(this.outbox.counters);
   }
 
+  /**
+   * The loop: take a chunk, send it, acknowledge it. Two things overlap with each send (when no drain cap is set):
+   * the next chunk is read from the outbox (read-ahead), and the previous chunk's delete runs. Sends stay one at a
+   * time and in order. A failed delete stops the overlap: every later delete in the chain is skipped, the chunks
+   * go back to the outbox and are sent again (same ids), and reading starts over from the oldest entry left.
+   */
   private async run(): Promise<void> {
-    while (!this.stopped) {
-      if (this.supervisor.status.state !== 'connected') {
-        await this.sleep();
-        continue;
-      }
-      const taken = await this.outbox.take(this.chunk);
-      let { keys, entries } = taken;
-      if (entries.length === 0) {
-        await this.sleep();
-        continue;
-      }
-      const sizes = entries.map(entryBytes);
-      let bytes = sizes.reduce((a, b) => a + b, 0);
-      if (this.bucket !== undefined) {
-        // No more than the bucket can ever hold in one send (at least one entry), then wait for the tokens.
-        let n = 0;
-        let fit = 0;
-        while (n < entries.length && (n === 0 || fit + (sizes[n] as number) <= this.bucket.capacity))
-          fit += sizes[n++] as number;
-        this.outbox.abandon(keys.slice(n));
-        keys = keys.slice(0, n);
-        entries = entries.slice(0, n);
-        bytes = fit;
-        const delay = this.bucket.delayFor(bytes);
-        if (delay > 0) {
-          this.outbox.abandon(keys);
-          await this.sleepMs(delay);
+    /** The next chunk, read while the previous one was being sent. */
+    let ahead: Promise<Taken> | undefined;
+    /** The chain of deletes of sent chunks; resolves false once one has failed. */
+    let acking: Promise<boolean> = Promise.resolve(true);
+    const dropAhead = async (): Promise<void> => {
+      const pending = ahead;
+      ahead = undefined;
+      if (pending === undefined) return;
+      const taken = await pending.catch(() => undefined);
+      if (taken !== undefined) this.outbox.abandon(taken.keys);
+    };
+    try {
+      while (!this.stopped) {
+        if (this.supervisor.status.state !== 'connected') {
+          await dropAhead();
+          await this.sleep();
           continue;
         }
-        this.bucket.take(bytes);
+        if (this.ackFailed) {
+          // Wait for the chain to settle, forget the read-ahead (it skipped the undeleted chunks), start over.
+          await acking;
+          acking = Promise.resolve(true);
+          await dropAhead();
+          this.ackFailed = false;
+          await this.sleepMs(1000);
+          continue;
+        }
+        let next = ahead;
+        ahead = undefined;
+        if (next === undefined) {
+          // Read from the oldest entry: only once the deletes of the chunks sent before are done.
+          if (!(await acking)) continue; // a delete failed: the top of the loop starts over
+          next = this.outbox.take(this.chunk);
+        }
+        const taken = await next;
+        let { keys, entries } = taken;
+        if (entries.length === 0) {
+          await this.sleep();
+          continue;
+        }
+        const sizes = entries.map(entryBytes);
+        let bytes = sizes.reduce((a, b) => a + b, 0);
+        if (this.bucket !== undefined) {
+          // No more than the bucket can ever hold in one send (at least one entry), then wait for the tokens.
+          let n = 0;
+          let fit = 0;
+          while (n < entries.length && (n === 0 || fit + (sizes[n] as number) <= this.bucket.capacity))
+            fit += sizes[n++] as number;
+          this.outbox.abandon(keys.slice(n));
+          keys = keys.slice(0, n);
+          entries = entries.slice(0, n);
+          bytes = fit;
+          const delay = this.bucket.delayFor(bytes);
+          if (delay > 0) {
+            this.outbox.abandon(keys);
+            await this.sleepMs(delay);
+            continue;
+          }
+          this.bucket.take(bytes);
+        } else {
+          ahead = this.outbox.take(this.chunk, keys.at(-1));
+        }
+        try {
+          await this.sink.send(entries);
+        } catch (err) {
+          // The failure is settled against a quiet outbox: earlier deletes done, no read-ahead outstanding.
+          if (!(await acking)) this.ackFailed = true;
+          acking = Promise.resolve(true);
+          await dropAhead();
+          if (await this.settleFailure(err, keys, entries, sizes)) continue;
+          this.log.warn({ sink: this.sinkId, err }, 'send failed; entries stay in the outbox');
+          this.supervisor.disconnected(err instanceof Error ? err : new Error(String(err)));
+          continue;
+        }
+        const sent = { keys, count: entries.length, bytes };
+        acking = acking.then((ok) => this.acknowledge(sent, ok));
       }
+    } finally {
+      await acking;
+      await dropAhead();
+    }
+  }
+
+  /** Deletes a sent chunk from the outbox, unless an earlier delete failed (then it goes back, to be resent). */
+  private async acknowledge(
+    sent: { keys: readonly string[]; count: number; bytes: number },
+    earlierOk: boolean,
+  ): Promise<boolean> {
+    if (earlierOk) {
       try {
-        await this.sink.send(entries);
-      } catch (err) {
-        if (await this.settleFailure(err, keys, entries, sizes)) continue;
-        this.log.warn({ sink: this.sinkId, err }, 'send failed; entries stay in the outbox');
-        this.supervisor.disconnected(err instanceof Error ? err : new Error(String(err)));
-        continue;
-      }
-      try {
-        await this.outbox.acknowledge(keys);
+        await this.outbox.acknowledge(sent.keys);
+        this.sent += sent.count;
+        this.sentBytes += sent.bytes;
+        return true;
       } catch (err) {
         // They were delivered but stay in the outbox: sent again later under the same ids.
-        this.outbox.abandon(keys);
         this.log.error({ sink: this.sinkId, err }, 'cannot remove delivered entries from the outbox');
-        await this.sleepMs(1000);
-        continue;
       }
-      this.sent += entries.length;
-      this.sentBytes += bytes;
     }
+    this.outbox.abandon(sent.keys);
+    this.ackFailed = true;
+    return false;
   }
 
   /**

@@ -103,13 +103,19 @@ export class Outbox {
     }
   }
 
-  /** The oldest `limit` entries, marked as being sent. */
-  async take(limit: number): Promise<{ keys: string[]; entries: OutboxEntry[] }> {
+  /**
+   * The oldest `limit` entries, marked as being sent; with `after`, the oldest ones after that key (the forwarder
+   * reads the next chunk while the one ending there is being sent).
+   */
+  async take(limit: number, after?: string): Promise<{ keys: string[]; entries: OutboxEntry[] }> {
     const release = await this.acquire();
     try {
       const keys: string[] = [];
       const entries: OutboxEntry[] = [];
-      for await (const [key, value] of this.level.iterator({ ...this.range(), limit })) {
+      const range = this.range();
+      const from =
+        after !== undefined && (range.gt === undefined || after > range.gt) ? { gt: after } : range;
+      for await (const [key, value] of this.level.iterator({ ...from, limit })) {
         const entry = value as OutboxEntry;
         keys.push(key);
         entries.push(entry);

@@ -141,3 +141,29 @@ test('without a cap it never waits on its clock, and a failed send keeps its ent
   expect(sends.flatMap((s) => s.ids)).toEqual(all.map((e) => e.id));
   expect(clock).toBe(T0);
 });
+
+test('a failed delete of a sent chunk stops the overlap: that chunk and the ones after it are sent again, none lost', async () => {
+  const now = (): number => T0;
+  const outbox = await Outbox.open(store, 'up', outboxLimitsSchema.parse({}), now);
+  const all = await fill(outbox, 6, 50, 100);
+  const { sink, sends } = recordingSink(now);
+  // The store refuses the third delete once (a full disk, say): those entries were delivered but stay.
+  const acknowledge = outbox.acknowledge.bind(outbox);
+  let deletes = 0;
+  outbox.acknowledge = (keys) =>
+    ++deletes === 3 ? Promise.reject(new Error('no space left on device')) : acknowledge(keys);
+  const supervisor = new Supervisor('sink:up', () => sink.connect(), silent);
+  const forwarder = new Forwarder('up', sink, outbox, supervisor, silent, {
+    chunk: 40,
+    now,
+    sleep: () => Promise.resolve(),
+  });
+  await runUntilDrained(forwarder, supervisor, outbox);
+
+  const sent = sends.flatMap((s) => s.ids);
+  expect(sent.length).toBeGreaterThan(all.length);
+  // At least once each, and in order by first sending.
+  expect([...new Set(sent)]).toEqual(all.map((e) => e.id));
+  expect(forwarder.sent).toBe(all.length);
+  expect(outbox.counters.bytes).toBe(0);
+});
