@@ -17,6 +17,18 @@ export interface AggregatorColumns<T, R> {
   readonly add: (cells: Float64Array, o: number, item: T) => void;
   readonly merge: ColumnMerge;
   readonly result: (cells: Float64Array, o: number) => R;
+  /** Optional: how a sliding window may fold the open pane's records into objects (init, add), written into
+   * the pane's cells when it closes (store) and read back from cells after a restore (load). */
+  readonly objects?:
+    | {
+        readonly init: () => unknown;
+        readonly add: (p: unknown, item: T) => unknown;
+        readonly store: (p: unknown, cells: Float64Array, o: number) => void;
+        readonly load: (cells: Float64Array, o: number) => unknown;
+      }
+    | undefined;
+  /** result of merge(a at oa, b at ob), without writing the merge anywhere; optional. */
+  readonly mergedResult?: ((a: Float64Array, oa: number, b: Float64Array, ob: number) => R) | undefined;
   /** A partial's JSON form for checkpoints; default: its `width` numbers. With fromJSON. */
   readonly toJSON?: ((cells: Float64Array, o: number) => unknown) | undefined;
   /** Writes the partial `toJSON` gave at `o`; throws on JSON that is not one. */

@@ -12,6 +12,7 @@ import { fusedReader } from '../fusion.js';
 import { checkWindow, gcd } from './window-checks.js';
 import type { ColumnarAggregator } from '../aggregates/set-aggregator.js';
 import { columnarAggregateByKeyAndWindow } from './columnar-window.js';
+import { byValueColumns } from './by-value-columns.js';
 
 interface KeyWindow<P> {
   /** Pane end times, oldest first, from index head on. */
@@ -39,6 +40,12 @@ export function aggregateByKeyAndWindow<K, V, P, R>(
   const columns = (agg as ColumnarAggregator<V, P, R>).columns;
   if (columns !== undefined) {
     return columnarAggregateByKeyAndWindow(parent, columns, windowMs, slideMs, paneMs);
+  }
+  // A sliding window over plain-object partials of numbers keeps them by value in the same typed arrays; a
+  // tumbling one folds each key into one object per window, which is already as cheap as it gets.
+  const byValue = tumbling ? undefined : byValueColumns(agg);
+  if (byValue !== undefined) {
+    return columnarAggregateByKeyAndWindow(parent, byValue, windowMs, slideMs, paneMs, 'by-value');
   }
   const mergeable: Mergeable<P> = {
     init: () => agg.init(),

@@ -50,7 +50,10 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
   const RING = tumbling ? 0 : (windowMs + slideMs) / paneMs;
   const empty = Float64Array.from(columns.empty);
   const scratch = new Float64Array(W);
-  const { add, merge, result } = columns;
+  const { add, merge, result, mergedResult } = columns;
+  // Sliding windows whose columns fold records into objects keep the open pane's partials as objects.
+  const objects = tumbling ? undefined : columns.objects;
+  const parts: unknown[] = [];
 
   let cap = 0;
   // Tumbling: the open pane, W cells per slot.
@@ -133,6 +136,10 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
     for (const s of curOrder) {
       const block = blockOf(s);
       const back = cellAt(s, RING);
+      if (objects !== undefined) {
+        objects.store(parts[s], block, cellAt(s, open));
+        parts[s] = undefined;
+      }
       merge(block, back, block, back, block, cellAt(s, open));
       inCur[s] = 0;
       lastData[s] = idx;
@@ -152,6 +159,14 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
 
   const fold = (k: K, v: V): void => {
     const s = slotFor(k);
+    if (objects !== undefined) {
+      if (inCur[s] === 0) {
+        inCur[s] = 1;
+        curOrder.push(s);
+        parts[s] = objects.add(objects.init(), v);
+      } else parts[s] = objects.add(parts[s], v);
+      return;
+    }
     if (inCur[s] === 0) {
       inCur[s] = 1;
       curOrder.push(s);
@@ -216,9 +231,14 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
         firstBack[s] = -1;
         fillEmpty(block, back);
       }
-      if ((frontEnd[s] as number) >= lowest) merge(scratch, 0, block, cellAt(s, front), block, back);
-      else merge(scratch, 0, empty, 0, block, back);
-      out.push([keyOf[s] as K, result(scratch, 0)]);
+      const inFront = (frontEnd[s] as number) >= lowest;
+      const a = inFront ? block : empty;
+      const oa = inFront ? cellAt(s, front) : 0;
+      if (mergedResult !== undefined) out.push([keyOf[s] as K, mergedResult(a, oa, block, back)]);
+      else {
+        merge(scratch, 0, a, oa, block, back);
+        out.push([keyOf[s] as K, result(scratch, 0)]);
+      }
       live[kept++] = s;
     }
     live.length = kept;
@@ -259,7 +279,12 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
       columnar: 1,
       observedMs: Number.isFinite(observedMs) ? observedMs : null,
       newest,
-      pane: curOrder.map((s) => [keyOf[s], tumbling ? put(cur, s * W) : put(blockOf(s), cellAt(s, open))]),
+      pane: curOrder.map((s) => {
+        if (tumbling) return [keyOf[s], put(cur, s * W)];
+        // An object partial is written into the open pane's cells (where closing would write it) to encode it.
+        if (objects !== undefined) objects.store(parts[s], blockOf(s), cellAt(s, open));
+        return [keyOf[s], put(blockOf(s), cellAt(s, open))];
+      }),
       keys: live.map((s) => {
         // The oldest of the R panes is evicted and its array holds the open pane: it is written as empty.
         const cells = [put(empty, 0)];
@@ -314,10 +339,12 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
         live.push(s);
       }
       curOrder = [];
+      parts.length = 0;
       for (const [k, cells] of snap.pane) {
         const s = slotFor(k as K);
         if (tumbling) take(cells, cur, s * W);
         else take(cells, blockOf(s), cellAt(s, open));
+        if (objects !== undefined) parts[s] = objects.load(blockOf(s), cellAt(s, open));
         inCur[s] = 1;
         curOrder.push(s);
       }
