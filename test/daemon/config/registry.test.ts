@@ -31,5 +31,7 @@ describe.each([
 test('looks connectors up by type', () => {
   expect(findReceiver('mqtt')?.type).toBe('mqtt');
   expect(findSink('file')?.type).toBe('file');
-  expect(findReceiver('kafka')).toBeUndefined();
+  expect(findReceiver('kafka')?.type).toBe('kafka');
+  expect(findSink('mqtt')?.type).toBe('mqtt');
+  expect(findReceiver('amqp')).toBeUndefined();
 });
