@@ -10,6 +10,7 @@ import { loadConfig } from '../config/load.js';
 import type { ApiConfig, Config } from '../config/schema.js';
 import { isSluiceError, SluiceError } from '../errors.js';
 import { createNotifier } from '../notify.js';
+import { prepareDemo } from './demo.js';
 import type { CliIo } from './io.js';
 
 export interface RunOptions {
@@ -33,7 +34,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   const file = options.config ?? demoConfigPath();
   if (options.config === undefined) {
     io.stderr(
-      `No -c FILE given: running the demo (${file}); window results go to ./sluice-demo/results.jsonl\n`,
+      `No -c FILE given: running the demo (${file}): dashboard on http://127.0.0.1:8080/, window results in ./sluice-demo/results.jsonl, alerts in ./sluice-demo/alerts.jsonl\n`,
     );
   }
   const load = (): Promise<Config> => loadConfig(file, { env: io.env, cwd: io.cwd });
@@ -49,6 +50,9 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
       },
     });
   let running = await load();
+  // The demo (no -c) brings its simulated devices: see demo.ts.
+  const demo = options.config === undefined ? await prepareDemo(running, log, io.env) : undefined;
+  if (demo !== undefined) running = demo.config;
   let gateway = build(running);
   // Set once signals are handled; until then the API refuses reloads.
   let reload = (): Promise<Gateway> =>
@@ -78,6 +82,10 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     throw err;
   }
   log.info({ gateway: gateway.status().gateway }, 'running');
+  const demoDevices = await demo?.start().catch((err: unknown) => {
+    log.error({ err }, 'demo devices not started');
+    return undefined;
+  });
   // Under systemd (Type=notify): ready only now that state is recovered; the watchdog pings from here on.
   const notifier = createNotifier({ env: io.env, log });
   await notifier.ready(`running gateway ${gateway.status().gateway}`);
@@ -95,6 +103,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
         await notifier.stopping();
         let exitCode = code;
         try {
+          await demoDevices?.stop();
           await api?.close();
           await gateway.stop();
           log.info('stopped');
