@@ -1,11 +1,17 @@
 // A simulated Modbus RTU slave for tests, the demo and benchmarks: answers Read Holding Registers (0x03) and Read
 // Input Registers (0x04) from a register table, with a correct CRC, over any byte stream (the `sim` side of a
-// pty pair, or a mock binding). It can be told to misbehave: stay silent, corrupt the CRC, or answer an exception.
+// pty pair, or a mock binding). It can be told to misbehave: stay silent, corrupt the CRC, answer an exception,
+// or answer late.
 import { crcOk, withCrc } from '../codecs/modbus/crc.js';
 
 /** How the slave answers the next requests. */
 export type SlaveBehaviour =
-  { kind: 'normal' } | { kind: 'silent' } | { kind: 'bad-crc' } | { kind: 'exception'; code: number };
+  | { kind: 'normal' }
+  | { kind: 'silent' }
+  | { kind: 'bad-crc' }
+  | { kind: 'exception'; code: number }
+  /** Answers correctly, but only after delayMs (a slow device, or one answering after the master gave up). */
+  | { kind: 'late'; delayMs: number };
 
 export interface ModbusSlaveOptions {
   /** Slave address, 1–247. Default: 1. */
@@ -101,7 +107,10 @@ export class ModbusSlave {
         }
         this.#buffer = this.#buffer.subarray(REQUEST_LENGTH);
         const answer = this.respond(Buffer.from(request));
-        if (answer !== undefined) stream.write(answer);
+        if (answer === undefined) continue;
+        const behaviour = this.behaviour;
+        if (behaviour.kind === 'late') setTimeout(() => stream.write(answer), behaviour.delayMs);
+        else stream.write(answer);
       }
     };
     stream.on('data', onData);

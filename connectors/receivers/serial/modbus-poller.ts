@@ -1,8 +1,9 @@
 // The Modbus RTU master of a serial receiver with `format: modbus`: it polls one or several devices (unit ids) on
 // the same bus, each on its own pollInterval. Requests are serialised: one exchange on the bus at a time, the
 // devices that fall due wait in a queue, so a device that does not answer holds the others up by its own timeout
-// per request and no more. Each response ends by its length from the header, by the inter-character silence, or
-// by the per-request timeout; each poll becomes one outcome: the decoded fields, or the reason it failed
+// per request (plus gapMs of quiet line after a timeout, so that a late answer is not read as the next device's)
+// and no more. Each response ends by its length from the header, by the inter-character silence, or by the
+// per-request timeout; each poll becomes one outcome: the decoded fields, or the reason it failed
 // (timeout, CRC, an exception from the slave) with the bytes that came back. Knows nothing of the port: it writes
 // through `write` and is fed what the port reads.
 import {
@@ -63,6 +64,9 @@ export class ModbusPoller {
   #running = false;
   #exchange: Exchange | undefined;
   #stopped = true;
+  /** When the port last gave a byte, and when a request last timed out (performance.now() ms). */
+  #lastByteMs = -Infinity;
+  #timedOutMs = -Infinity;
   /** Polls skipped because the device's previous poll, or a delivery, was still in progress. */
   skipped = 0;
   readonly #now: () => number;
@@ -110,6 +114,7 @@ export class ModbusPoller {
 
   /** Bytes read from the port: part of the current response, or noise between requests (dropped). */
   feed(chunk: Buffer): void {
+    this.#lastByteMs = performance.now();
     const exchange = this.#exchange;
     if (exchange === undefined) return;
     exchange.bytes.push(chunk);
@@ -197,7 +202,26 @@ export class ModbusPoller {
   }
 
   /** Sends one request and resolves with its response, or undefined when nothing came within the timeout. */
-  #request(block: ReadBlock, timeoutMs: number): Promise<Buffer | undefined> {
+  /**
+   * After a request timed out, waits until the line has been quiet for gapMs (and gapMs since the timeout), so
+   * that a late answer is dropped as noise instead of being taken for the next device's response.
+   */
+  async #settle(): Promise<void> {
+    for (;;) {
+      const quietSince = Math.max(this.#lastByteMs, this.#timedOutMs);
+      if (quietSince === -Infinity || this.#stopped) return;
+      const wait = quietSince + this.options.gapMs - performance.now();
+      if (wait <= 0) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+    }
+  }
+
+  async #request(block: ReadBlock, timeoutMs: number): Promise<Buffer | undefined> {
+    if (this.#timedOutMs !== -Infinity) {
+      await this.#settle();
+      this.#timedOutMs = -Infinity;
+      if (this.#stopped) return undefined;
+    }
     return new Promise<Buffer | undefined>((resolve, reject) => {
       let timeout: NodeJS.Timeout | undefined;
       const exchange: Exchange = {
@@ -217,6 +241,7 @@ export class ModbusPoller {
         () => {
           if (this.#exchange !== exchange) return;
           timeout = setTimeout(() => {
+            this.#timedOutMs = performance.now();
             exchange.finish(true);
           }, timeoutMs);
         },

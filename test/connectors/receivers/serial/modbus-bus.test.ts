@@ -13,6 +13,8 @@ let device: SerialPort;
 let receiver: SerialReceiver | undefined;
 /** What the bus carried, in order: a request to a unit (R) or an answer from one (A). */
 let bus: string[];
+let wire: ByteStream;
+let slaves: ModbusSlave[];
 
 beforeEach(async () => {
   pty = await startPtyPair();
@@ -27,7 +29,7 @@ beforeEach(async () => {
       pending = pending.subarray(8);
     }
   });
-  const wire: ByteStream = {
+  wire = {
     on: (event, listener) => device.on(event, listener),
     off: (event, listener) => device.off(event, listener),
     write: (bytes) => {
@@ -36,8 +38,11 @@ beforeEach(async () => {
     },
   };
   // Two transmitters on the same wire: 21.5 °C / 40.0 %RH and −3.2 °C / 85.1 %RH.
-  new ModbusSlave({ unitId: 1, input: { 1: 215, 2: 400 } }).attach(wire);
-  new ModbusSlave({ unitId: 2, input: { 1: -32 & 0xffff, 2: 851 } }).attach(wire);
+  slaves = [
+    new ModbusSlave({ unitId: 1, input: { 1: 215, 2: 400 } }),
+    new ModbusSlave({ unitId: 2, input: { 1: -32 & 0xffff, 2: 851 } }),
+  ];
+  for (const slave of slaves) slave.attach(wire);
 });
 
 afterEach(async () => {
@@ -102,4 +107,35 @@ test('polls each unit on the bus into records keyed by device; a missing unit is
     expect(between).toContain('R1');
     expect(between).toContain('R2');
   }
+});
+
+test("a unit's answer that comes after its timeout is dropped, not taken for the next unit's response", async () => {
+  // Unit 3 answers 60 ms after the master gave up on it; unit 1 takes 150 ms to answer. Without a quiet line
+  // between them, unit 3's late answer would arrive during unit 1's exchange and be read as its response.
+  const late = new ModbusSlave({ unitId: 3, input: { 1: 100, 2: 200 } });
+  late.behaviour = { kind: 'late', delayMs: 260 };
+  late.attach(wire);
+  const [first] = slaves;
+  if (first !== undefined) first.behaviour = { kind: 'late', delayMs: 150 };
+  const config = serialConfig({
+    path: pty.devPath,
+    profile: 'sht3x-modbus',
+    framing: { type: 'inter-byte-timeout', gapMs: 100 },
+    modbus: {
+      pollInterval: '100ms',
+      devices: [
+        { name: 'slow', unitId: 1, timeout: '400ms' },
+        { name: 'late', unitId: 3, timeout: '200ms' },
+      ],
+    },
+  });
+  const host = new DecodingHost('bus', config);
+  receiver = new SerialReceiver('bus', config, host);
+  await receiver.connect();
+  await host.waitFor('3 polls of each unit', () => host.records.length >= 3 && host.dead.length >= 3);
+  expect(late.answers).toBeGreaterThanOrEqual(3);
+  for (const record of host.records)
+    expect(record.fields).toEqual({ device: 'slow', temperature: 21.5, humidity: 40 });
+  for (const letter of host.dead)
+    expect(letter.reason).toMatch(/^modbus late: no response from unit 3 within 200 ms/);
 });
