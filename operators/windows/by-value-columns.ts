@@ -37,6 +37,15 @@ function numberFields(p: unknown): string[] | undefined {
 type Box<P> = (cells: Float64Array, o: number) => P;
 type Store<P> = (p: P, cells: Float64Array, o: number) => void;
 
+interface Access<P> {
+  /** The partial at o: a new object with its fields, or the held one. */
+  box: Box<P>;
+  /** Writes the partial at o into `into` (an object from box) and returns it, or returns the held one. */
+  fill: (into: P, cells: Float64Array, o: number) => P;
+  /** Writes p at o by value and returns true when it fits; false (nothing written) otherwise. */
+  tryStore: (p: P, cells: Float64Array, o: number) => boolean;
+}
+
 // new Function fails under --disallow-code-generation-from-strings: the loops below are the fallback.
 function generate(params: readonly string[], body: string, args: readonly unknown[]): unknown {
   try {
@@ -47,59 +56,60 @@ function generate(params: readonly string[], body: string, args: readonly unknow
   }
 }
 
-/** box: the partial at o (rebuilt, or the held one); store: writes p at o, by value when it fits. */
-function boxAndStore<P>(
+function access<P>(
   names: readonly string[],
   heldAt: Box<P>,
-  hold: Store<P>,
   unhold: (cells: Float64Array, o: number) => void,
-): { box: Box<P>; store: Store<P> } {
+): Access<P> {
   const n = names.length;
   const lit = (i: number): string => JSON.stringify(names[i]);
   const fields = names.map((_, i) => `${lit(i)}: c[o + ${String(i)}]`).join(', ');
+  const sets = names.map((_, i) => `p[${lit(i)}] = c[o + ${String(i)}];`).join('\n');
   const reads = names.map((_, i) => `const v${String(i)} = p[${lit(i)}];`).join('\n');
   const numeric = names.map((_, i) => `typeof v${String(i)} === 'number'`).join(' && ');
   const writes = names.map((_, i) => `c[o + ${String(i)}] = v${String(i)};`).join('\n');
   const generated = generate(
-    ['names', 'heldAt', 'hold', 'unhold', 'proto'],
+    ['names', 'heldAt', 'unhold', 'proto'],
     `return {
       box: (c, o) => (c[o + ${String(n)}] === ${String(HELD)} ? heldAt(c, o) : { ${fields} }),
-      store: (p, c, o) => {
-        if (typeof p === 'object' && p !== null && Object.getPrototypeOf(p) === proto) {
-          ${reads}
-          if (${numeric}) {
-            let i = 0;
-            for (const k in p) {
-              if (k !== names[i]) { i = -1; break; }
-              i++;
-            }
-            if (i === ${String(n)}) {
-              if (c[o + ${String(n)}] === ${String(HELD)}) unhold(c, o);
-              ${writes}
-              c[o + ${String(n)}] = ${String(FIELDS)};
-              return;
-            }
-          }
+      fill: (p, c, o) => {
+        if (c[o + ${String(n)}] === ${String(HELD)}) return heldAt(c, o);
+        ${sets}
+        return p;
+      },
+      tryStore: (p, c, o) => {
+        if (typeof p !== 'object' || p === null || Object.getPrototypeOf(p) !== proto) return false;
+        ${reads}
+        if (!(${numeric})) return false;
+        let i = 0;
+        for (const k in p) {
+          if (k !== names[i]) return false;
+          i++;
         }
-        hold(p, c, o);
+        if (i !== ${String(n)}) return false;
+        if (c[o + ${String(n)}] === ${String(HELD)}) unhold(c, o);
+        ${writes}
+        c[o + ${String(n)}] = ${String(FIELDS)};
+        return true;
       },
     };`,
-    [names, heldAt, hold, unhold, Object.prototype],
-  ) as { box: Box<P>; store: Store<P> } | undefined;
+    [names, heldAt, unhold, Object.prototype],
+  ) as Access<P> | undefined;
   if (generated !== undefined) return generated;
+  const fill = (p: P, c: Float64Array, o: number): P => {
+    if (c[o + n] === HELD) return heldAt(c, o);
+    for (let i = 0; i < n; i++) (p as Record<string, number>)[names[i] as string] = c[o + i] as number;
+    return p;
+  };
   return {
-    box: (c, o) => {
-      if (c[o + n] === HELD) return heldAt(c, o);
-      const p: Record<string, number> = {};
-      for (let i = 0; i < n; i++) p[names[i] as string] = c[o + i] as number;
-      return p as P;
-    },
-    store: (p, c, o) => {
-      if (numberFields(p)?.join('\u0000') === names.join('\u0000')) {
-        if (c[o + n] === HELD) unhold(c, o);
-        for (let i = 0; i < n; i++) c[o + i] = (p as Record<string, number>)[names[i] as string] as number;
-        c[o + n] = FIELDS;
-      } else hold(p, c, o);
+    box: (c, o) => fill({} as P, c, o),
+    fill,
+    tryStore: (p, c, o) => {
+      if (numberFields(p)?.join('\u0000') !== names.join('\u0000')) return false;
+      if (c[o + n] === HELD) unhold(c, o);
+      for (let i = 0; i < n; i++) c[o + i] = (p as Record<string, number>)[names[i] as string] as number;
+      c[o + n] = FIELDS;
+      return true;
     },
   };
 }
@@ -122,8 +132,12 @@ export function byValueColumns<V, P, R>(agg: Aggregator<V, P, R>): AggregatorCol
   const unhold = (c: Float64Array, o: number): void => {
     held.get(c)?.delete(o);
   };
-  const { box, store } = boxAndStore(names, heldAt, hold, unhold);
+  const { box, fill, tryStore } = access(names, heldAt, unhold);
+  const store: Store<P> = (p, c, o) => {
+    if (!tryStore(p, c, o)) hold(p, c, o);
+  };
   const fields = probe as Record<string, number>;
+  const empty = [...names.map((k) => fields[k] as number), EMPTY];
   // init() is the identity of merge (the Aggregator contract): merging with an EMPTY partial copies the other.
   const copy = (src: Float64Array, os: number, out: Float64Array, oo: number): void => {
     if (src === out && os === oo) return;
@@ -134,16 +148,29 @@ export function byValueColumns<V, P, R>(agg: Aggregator<V, P, R>): AggregatorCol
     if (out[oo + n] === HELD) unhold(out, oo);
     for (let i = 0; i <= n; i++) out[oo + i] = src[os + i] as number;
   };
+  // merge mutates neither input, so two reused objects carry its inputs (no allocation). A result that is one
+  // of them is copied; one that does not fit may hold them, so it is computed again from fresh objects.
+  const cells = Float64Array.from(empty);
+  const left = box(cells, 0);
+  const right = box(cells, 0);
+  const probeCells = new Float64Array(n + 1);
+  const mergeOf = (a: Float64Array, oa: number, b: Float64Array, ob: number): P => {
+    const pa = fill(left, a, oa);
+    const pb = fill(right, b, ob);
+    const r = agg.merge(pa, pb);
+    if (r === left || r === right) return r === left ? box(a, oa) : box(b, ob);
+    return tryStore(r, probeCells, 0) ? r : agg.merge(box(a, oa), box(b, ob));
+  };
   return {
     width: n + 1,
-    empty: [...names.map((k) => fields[k] as number), EMPTY],
+    empty,
     add: (c, o, v) => {
       store(agg.add(box(c, o), v), c, o);
     },
     merge: (out, oo, a, oa, b, ob) => {
       if (a[oa + n] === EMPTY) copy(b, ob, out, oo);
       else if (b[ob + n] === EMPTY) copy(a, oa, out, oo);
-      else store(agg.merge(box(a, oa), box(b, ob)), out, oo);
+      else store(mergeOf(a, oa, b, ob), out, oo);
     },
     result: (c, o) => agg.result(box(c, o)),
     objects: {
@@ -157,7 +184,7 @@ export function byValueColumns<V, P, R>(agg: Aggregator<V, P, R>): AggregatorCol
     mergedResult: (a, oa, b, ob) => {
       if (a[oa + n] === EMPTY) return agg.result(box(b, ob));
       if (b[ob + n] === EMPTY) return agg.result(box(a, oa));
-      return agg.result(agg.merge(box(a, oa), box(b, ob)));
+      return agg.result(mergeOf(a, oa, b, ob));
     },
     toJSON: (c, o) => partialToJSON(agg, box(c, o)),
     fromJSON: (j, c, o) => {
