@@ -59,6 +59,9 @@ export function compilePipelines(config: Config, clock: Clock, board?: AlertBoar
     };
     const keyed: DStream<[string, IngestRecord]> = input.flatMap((record) => {
       if (!from.has(record.receiver)) return [];
+      // No expression to run: no scope to build (a topic split and an object per record).
+      if (where === undefined && keyExpr === undefined)
+        return [[record.key, record] as [string, IngestRecord]];
       const scope = {
         fields: record.fields,
         topic: record.topic,
