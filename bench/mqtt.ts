@@ -24,7 +24,8 @@ import { renderTable, type Row } from './report.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
-const CONSUMERS = ['raw', 'hand-rolled', 'sluice-process', 'sluice-fsync'] as const;
+/** hand-rolled+flags: the hand-rolled loop with Sluice's Node flags, so the memory row shows both comparisons. */
+const CONSUMERS = ['raw', 'hand-rolled', 'hand-rolled+flags', 'sluice-process', 'sluice-fsync'] as const;
 type Consumer = (typeof CONSUMERS)[number];
 const SOURCES = ['replay', 'mosquitto'] as const;
 /** A consumer that has not taken every message by then is reported as NaN (the run goes on). */
@@ -105,8 +106,9 @@ async function startConsumer(
   n: number,
   tmp: string,
 ): Promise<{ child: ChildProcess; done: Promise<{ cpuS: number; peakRssBytes: number; atMs: number }> }> {
-  const flags = kind.startsWith('sluice') ? consumer.sluiceFlags : [];
-  const child = spawn(process.execPath, [...flags, consumer.script, kind, url, String(n), tmp], {
+  const flags = kind.startsWith('sluice') || kind === 'hand-rolled+flags' ? consumer.sluiceFlags : [];
+  const code = kind === 'hand-rolled+flags' ? 'hand-rolled' : kind;
+  const child = spawn(process.execPath, [...flags, consumer.script, code, url, String(n), tmp], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
@@ -303,6 +305,7 @@ export async function run(flags: readonly string[]): Promise<void> {
   const pairs: [string, Consumer, Consumer, 'rps' | 'peakRssBytes', { min?: number; max?: number }?][] = [
     ['(c) process vs (b) hand-rolled', 'sluice-process', 'hand-rolled', 'rps', { min: 0.8 }],
     ['(c) peak RSS vs (b)', 'sluice-process', 'hand-rolled', 'peakRssBytes', { max: 1.3 }],
+    ["(c) peak RSS vs (b) with Sluice's flags", 'sluice-process', 'hand-rolled+flags', 'peakRssBytes'],
     ['(d) fsync vs (c) process', 'sluice-fsync', 'sluice-process', 'rps', { min: 0.5 }],
     ['(b) hand-rolled vs (a) raw', 'hand-rolled', 'raw', 'rps'],
   ];
