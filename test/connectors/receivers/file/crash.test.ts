@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startDaemon, type DaemonProcess } from '../../../support/daemon.js';
-import { readJsonLines } from '../../../support/jsonl.js';
+import { countedReadings, readWindowResults } from '../../../support/window-results.js';
 import { waitFor } from '../../../support/wait.js';
 
 const T0 = 1_700_000_000_000;
@@ -26,22 +26,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface WindowLine {
-  id: string;
-  values: { n: number; v_sum: number };
-}
-
-/** Window results by id; an id written twice (after a crash) must carry the same values. */
-async function byId(file: string): Promise<Map<string, WindowLine>> {
-  const out = new Map<string, WindowLine>();
-  for (const line of await readJsonLines<WindowLine>(file)) {
-    const seen = out.get(line.id);
-    if (seen !== undefined) expect(line.values).toEqual(seen.values);
-    out.set(line.id, line);
-  }
-  return out;
-}
-
 /** Records the running daemon's file receiver has taken since it started (its API's status). */
 async function records(d: DaemonProcess | undefined): Promise<number> {
   const url = /"url":"(http:[^"]+)"/.exec(d?.output() ?? '')?.[1];
@@ -51,9 +35,6 @@ async function records(d: DaemonProcess | undefined): Promise<number> {
   };
   return status.receivers.inbox?.records ?? 0;
 }
-
-const total = (windows: Map<string, WindowLine>, field: 'n' | 'v_sum'): number =>
-  [...windows.values()].reduce((sum, w) => sum + w.values[field], 0);
 
 test('counts every line of files written across SIGKILLs exactly once', async () => {
   const inbox = path.join(dir, 'inbox');
@@ -122,13 +103,15 @@ api: { port: 0 }
   const windows = await waitFor(
     'every line counted',
     async () => {
-      const w = await byId(out);
-      return total(w, 'n') >= LINES ? w : undefined;
+      const w = await readWindowResults(out);
+      return countedReadings(w) >= LINES ? w : undefined;
     },
     { timeoutMs: 60_000 },
   );
-  expect(total(windows, 'n')).toBe(LINES);
-  expect(total(windows, 'v_sum')).toBe((LINES * (LINES - 1)) / 2);
+  expect(countedReadings(windows)).toBe(LINES);
+  let vSum = 0;
+  for (const w of windows.values()) vSum += w.values.v_sum;
+  expect(vSum).toBe((LINES * (LINES - 1)) / 2);
   daemon.child.kill('SIGTERM');
   expect(await daemon.exited).toEqual({ code: 0, signal: null });
   daemon = undefined;
