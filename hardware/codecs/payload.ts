@@ -46,8 +46,33 @@ function decodeJson(text: string): DecodeResult {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return {
       ok: false,
-      reason: `JSON payload must be an object, got ${Array.isArray(value) ? 'an array' : typeof value}`,
+      reason: `JSON payload must be an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
     };
   }
+  if (nestedDeeperThan(value, MAX_JSON_DEPTH)) {
+    return { ok: false, reason: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` };
+  }
   return { ok: true, fields: value as Record<string, unknown> };
+}
+
+/**
+ * Deepest nesting a JSON payload may have. JSON.parse takes any depth, but the record is written to the WAL with
+ * JSON.stringify, which recurses: a payload nested some thousands deep overflowed the stack there, the whole WAL
+ * write failed, and the broker redelivered the message forever (a poison message that stopped the receiver).
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** Whether a parsed value nests objects/arrays deeper than limit (iterative: no recursion on hostile input). */
+function nestedDeeperThan(value: object, limit: number): boolean {
+  const stack: [object, number][] = [[value, 1]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [node, depth] = top;
+    for (const key in node) {
+      const child = (node as Record<string, unknown>)[key];
+      if (child === null || typeof child !== 'object') continue;
+      if (depth + 1 > limit) return true;
+      stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
