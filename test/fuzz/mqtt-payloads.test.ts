@@ -90,7 +90,7 @@ sinks:
   const randomPayloads = fc.sample(
     fc.oneof(
       fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
-      fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? 'null')),
+      fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v))),
       fc.string({ unit: 'binary', maxLength: 200 }).map((s) => Buffer.from(s)),
       fc
         .dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.double(), fc.string(), fc.constant(null)))
