@@ -115,7 +115,8 @@ export class Outbox {
       const range = this.range();
       const from =
         after !== undefined && (range.gt === undefined || after > range.gt) ? { gt: after } : range;
-      for await (const [key, value] of this.level.iterator({ ...from, limit })) {
+      // One native read of the whole chunk (nextv), not an await per entry.
+      for (const [key, value] of await this.level.iterator({ ...from, limit }).all()) {
         const entry = value as OutboxEntry;
         keys.push(key);
         entries.push(entry);
@@ -268,7 +269,8 @@ export class Outbox {
 
   private async refreshOldest(): Promise<void> {
     this.oldestKey = null;
-    for await (const key of this.level.keys({ ...this.range(), limit: 1 })) this.oldestKey = key;
+    const [oldest] = await this.level.keys({ ...this.range(), limit: 1 }).all();
+    this.oldestKey = oldest ?? null;
   }
 
   private range(): { gt?: string } {
