@@ -15,6 +15,11 @@ import type { Receiver, ReceiverHost } from '../../types.js';
 import type { MqttReceiverConfig } from './config.js';
 import { topicMatcher } from './topic-filter.js';
 
+/** The part of aedes's persistence used here: a QoS 2 message received and not yet released (PUBREL). */
+interface IncomingStore {
+  incomingGetPacket(client: Client, packet: { messageId?: number | undefined }): Promise<unknown>;
+}
+
 /** Deliveries pending for one publisher before its socket is paused (backpressure). */
 const MAX_PENDING_PER_CLIENT = 256;
 
@@ -183,6 +188,26 @@ export class EmbeddedBrokerReceiver implements Receiver {
       done(null);
       return;
     }
+    const persistence = (this.#broker as { persistence?: IncomingStore } | undefined)?.persistence;
+    if (packet.qos === 2 && client !== null && persistence !== undefined) {
+      // A QoS 2 message aedes already holds (sent again before PUBREL, with or without DUP: MQTT.js sets none)
+      // is in the WAL already; aedes answers it with PUBREC and does not publish it again. Neither do we.
+      persistence.incomingGetPacket(client, packet).then(
+        () => {
+          done(null);
+        },
+        () => {
+          this.#deliver(client, packet, done);
+        },
+      );
+      return;
+    }
+    this.#deliver(client, packet, done);
+  }
+
+  /** Hands one message to the intake; done (aedes's acknowledgement to the publisher) once it is durable. */
+  #deliver(client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void): void {
+    const { topic } = packet;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const qos = packet.qos;
     const sourceId =

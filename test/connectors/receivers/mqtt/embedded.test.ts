@@ -3,8 +3,10 @@
 // acknowledged at all, other clients still get every message, credentials are enforced, and topic filters match
 // as MQTT says.
 import { execFile } from 'node:child_process';
+import { connect as netConnect, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
+import mqttPacket, { type Packet } from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   mqttReceiverConfigSchema,
@@ -108,6 +110,67 @@ it('leaves a message the intake refuses unacknowledged and closes the publisher,
   host.mode = 'accept';
   await publishing; // acknowledged after the retransmission, now that the intake takes it
   expect(host.payloads()).toEqual(['{"v":9}']);
+});
+
+/** A bare MQTT 3.1.1 client on a socket: sends packets as given (no DUP unless told) and collects replies. */
+async function rawClient(
+  port: number,
+  clientId: string,
+): Promise<{ send(p: Packet): void; next(): Promise<Packet>; close(): void }> {
+  const socket: Socket = netConnect({ host: '127.0.0.1', port });
+  const parser = mqttPacket.parser();
+  const got: Packet[] = [];
+  const waiters: ((p: Packet) => void)[] = [];
+  parser.on('packet', (p: Packet) => {
+    const waiter = waiters.shift();
+    if (waiter === undefined) got.push(p);
+    else waiter(p);
+  });
+  socket.on('data', (chunk: Buffer) => parser.parse(chunk));
+  await new Promise((r) => socket.once('connect', r));
+  const client = {
+    send: (p: Packet) => socket.write(mqttPacket.generate(p)),
+    next: () => {
+      const ready = got.shift();
+      return ready !== undefined ? Promise.resolve(ready) : new Promise<Packet>((r) => waiters.push(r));
+    },
+    close: () => socket.destroy(),
+  };
+  client.send({
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clean: false,
+    clientId,
+    keepalive: 30,
+  });
+  expect((await client.next()).cmd).toBe('connack');
+  return client;
+}
+
+it('counts a QoS 2 message sent again before PUBREL once, even without DUP (as MQTT.js resends)', async () => {
+  const { host, url } = await start();
+  const port = Number(new URL(url).port);
+  const publish: Packet = {
+    cmd: 'publish',
+    topic: 'sensors/q2/telemetry',
+    payload: Buffer.from('{"v":2}'),
+    qos: 2,
+    messageId: 42,
+    dup: false,
+    retain: false,
+  };
+  const first = await rawClient(port, 'q2-sensor');
+  first.send(publish);
+  expect(await first.next()).toMatchObject({ cmd: 'pubrec', messageId: 42 });
+  first.close(); // PUBREL never sent: the publisher resends the PUBLISH on its next connection
+  const second = await rawClient(port, 'q2-sensor');
+  second.send(publish);
+  expect(await second.next()).toMatchObject({ cmd: 'pubrec', messageId: 42 });
+  second.send({ cmd: 'pubrel', messageId: 42 });
+  expect(await second.next()).toMatchObject({ cmd: 'pubcomp', messageId: 42 });
+  second.close();
+  expect(host.payloads()).toEqual(['{"v":2}']);
 });
 
 it('requires the receiver’s username and password when it has them', async () => {
