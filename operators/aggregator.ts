@@ -1,5 +1,10 @@
 // Aggregator: how a window folds its records into a mergeable partial state (as Flink's AggregateFunction).
 // Windows keep partials per pane and merge panes, so a sliding window never re-reads its records.
+//
+// Partials are values, as in a checkpoint: a sliding window keeps a partial that is a plain object of numbers
+// ({ count, sum, max }, like init()'s) by its fields in typed arrays, and hands add/merge/result objects
+// rebuilt from them (windows/by-value-columns.ts). init() must be the identity of merge: windows may skip a
+// merge with an empty partial.
 
 export interface Aggregator<T, P, R> {
   /** A fresh partial state, the identity of merge. */

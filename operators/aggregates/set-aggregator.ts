@@ -27,6 +27,8 @@ export interface AggregatorColumns<T, R> {
         readonly load: (cells: Float64Array, o: number) => unknown;
       }
     | undefined;
+  /** Copies the partial at `from`[of] to `to`[ot]; optional (default: the `width` numbers). */
+  readonly copy?: ((from: Float64Array, of: number, to: Float64Array, ot: number) => void) | undefined;
   /** result of merge(a at oa, b at ob), without writing the merge anywhere; optional. */
   readonly mergedResult?: ((a: Float64Array, oa: number, b: Float64Array, ob: number) => R) | undefined;
   /** A partial's JSON form for checkpoints; default: its `width` numbers. With fromJSON. */

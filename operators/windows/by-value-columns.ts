@@ -173,6 +173,9 @@ export function byValueColumns<V, P, R>(agg: Aggregator<V, P, R>): AggregatorCol
       else store(mergeOf(a, oa, b, ob), out, oo);
     },
     result: (c, o) => agg.result(box(c, o)),
+    copy: (from, of, to, ot) => {
+      copy(from, of, to, ot);
+    },
     objects: {
       init: () => agg.init(),
       add: (p, v) => agg.add(p as P, v),

@@ -51,6 +51,11 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
   const empty = Float64Array.from(columns.empty);
   const scratch = new Float64Array(W);
   const { add, merge, result, mergedResult } = columns;
+  const copy =
+    columns.copy ??
+    ((from: Float64Array, of: number, to: Float64Array, ot: number): void => {
+      for (let j = 0; j < W; j++) to[ot + j] = from[of + j] as number;
+    });
   // Sliding windows whose columns fold records into objects keep the open pane's partials as objects.
   const objects = tumbling ? undefined : columns.objects;
   const parts: unknown[] = [];
@@ -61,6 +66,8 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
   // Sliding: slot s's cells of pane i are blocks[s >> SHIFT] at cellAt(s, i mod R). The open pane is newest + 1,
   // at ring position `open`, which held a pane evicted before.
   const blocks: Float64Array[] = [];
+  // Per block, 1 where the slot had data in the pane (R·B): a flip copies instead of merging over the others.
+  const marks: Uint8Array[] = [];
   let open = tumbling ? 0 : 1;
   const blankPane = new Float64Array(tumbling ? 0 : B * W); // `empty` in every slot of a block's pane
   for (let i = 0; i < blankPane.length; i += W) blankPane.set(empty, i);
@@ -107,7 +114,10 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
       cur = widen(cur, f64, W);
       for (let s = cap; s < next; s++) fillEmpty(cur, s * W);
     }
-    while (sliding === 1 && blocks.length * B < next) blocks.push(blankBlock.slice());
+    while (sliding === 1 && blocks.length * B < next) {
+      blocks.push(blankBlock.slice());
+      marks.push(new Uint8Array(RING * B));
+    }
     frontEnd = widen(frontEnd, (n) => new Int32Array(n), sliding);
     firstBack = widen(firstBack, (n) => new Int32Array(n), sliding);
     lastData = widen(lastData, (n) => new Int32Array(n), sliding);
@@ -141,6 +151,7 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
         parts[s] = undefined;
       }
       merge(block, back, block, back, block, cellAt(s, open));
+      (marks[s >>> SHIFT] as Uint8Array)[open * B + (s & MASK)] = 1;
       inCur[s] = 0;
       lastData[s] = idx;
       if ((firstBack[s] as number) < 0) firstBack[s] = idx;
@@ -154,6 +165,7 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
     open = ringPos(idx + 1);
     for (let b = 0, n = Math.ceil(slots.highWater / B); b < n; b++) {
       (blocks[b] as Float64Array).set(blankPane, open * B * W);
+      (marks[b] as Uint8Array).fill(0, open * B, open * B + B);
     }
   };
 
@@ -221,10 +233,14 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
       const back = cellAt(s, RING);
       if ((firstBack[s] as number) >= 0 && (firstBack[s] as number) <= horizon) {
         // Flip: the panes up to the newest become suffix merges, newest first, as SlidingAggregator's flip.
+        // A pane without data is the identity, so its suffix merge is the next one's.
+        const marked = marks[s >>> SHIFT] as Uint8Array;
         let next = cellAt(s, ringPos(newest));
         for (let i = newest - 1; i >= lowest; i--) {
-          const cell = cellAt(s, ringPos(i));
-          merge(block, cell, block, cell, block, next);
+          const r = ringPos(i);
+          const cell = cellAt(s, r);
+          if (marked[r * B + (s & MASK)] === 1) merge(block, cell, block, cell, block, next);
+          else copy(block, next, block, cell);
           next = cell;
         }
         frontEnd[s] = newest;
@@ -315,6 +331,7 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
       cap = 0;
       cur = new Float64Array(0);
       blocks.length = 0;
+      marks.length = 0;
       frontEnd = firstBack = lastData = new Int32Array(0);
       inCur = inLive = new Uint8Array(0);
       observedMs = snap.observedMs ?? Number.NEGATIVE_INFINITY;
@@ -338,6 +355,8 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
         inLive[s] = 1;
         live.push(s);
       }
+      // Which restored panes had data is not in the snapshot: flips merge them all (exact, only slower).
+      for (const m of marks) m.fill(1);
       curOrder = [];
       parts.length = 0;
       for (const [k, cells] of snap.pane) {
