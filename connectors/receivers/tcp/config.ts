@@ -1,5 +1,6 @@
 // Config schema of the TCP receiver (`type: tcp`), written once: type, validation, JSON Schema and docs.
 import { z } from 'zod';
+import { durationSchema } from '../../../daemon/config/units.js';
 import { checkCsvColumns, lineRecordShape } from '../line-config.js';
 
 const portSchema = z.int().min(1).max(65_535);
@@ -26,6 +27,11 @@ export const tcpReceiverConfigSchema = z
       })
       .optional()
       .describe('Server mode: listen, and read lines from every client that connects. Give port or listen.'),
+    connectTimeout: durationSchema
+      .prefault('10s')
+      .describe(
+        'Client mode: how long a connection attempt may take before it counts as failed. Default: 10s.',
+      ),
     ...lineRecordShape({
       keyDefault: 'the topic (host:port of the peer)',
       header: 'the first line names the columns.',

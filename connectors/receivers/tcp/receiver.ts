@@ -92,9 +92,17 @@ export class TcpReceiver implements Receiver {
         socket.destroy();
         reject(new TcpReceiverError(`cannot connect to ${where}: ${err.message}`, { cause: err }));
       };
-      socket.once('error', failed);
+      // A host that drops the SYN would otherwise hold the attempt for the kernel's minutes.
+      const timer = setTimeout(() => {
+        failed(new Error(`no answer within ${String(this.#config.connectTimeout)} ms`));
+      }, this.#config.connectTimeout);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        failed(err);
+      });
       socket.once('connect', () => {
-        socket.off('error', failed);
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
         if (this.#closed) {
           socket.destroy();
           reject(new TcpReceiverError('the receiver was closed while connecting'));
