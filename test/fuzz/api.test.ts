@@ -32,7 +32,7 @@ function raw(
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: text });
+        resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'] ?? '', body: text });
       });
     });
     req.on('error', reject);
