@@ -22,7 +22,8 @@ import { waitFor } from '../support/wait.js';
 import { Store } from '../../daemon/store/store.js';
 import { byId, LONG, readById, total, type AlertNotification, type WindowResult } from './results.js';
 
-const KILLS = LONG ? 1000 : 20;
+// SLUICE_KILLS=N sets the count directly (for a run between the two).
+const KILLS = Number(process.env.SLUICE_KILLS ?? (LONG ? 1000 : 20));
 const KEYS = 20;
 const PER_WINDOW = 100; // MQTT readings per 1 s window of event time (10 ms apart)
 const T0 = 1_700_000_000_000;
