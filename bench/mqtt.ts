@@ -8,22 +8,21 @@
 // baselines with Node's defaults.
 // Flags: --messages=N (200000), --window=N (1000), --runs=N (1: each run takes every consumer in turn; ratios are
 // per run, the table shows their median and range), --source=replay|mosquitto (both), --consumers=a,b (all).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { startMosquitto } from '../test/support/mosquitto.js';
 import { describeMachine } from './machine.js';
 import { startReplayServer } from './mqtt/replay-server.js';
 import { encodePublishes, payloadOf, topicOf } from './mqtt/workload.js';
+import { compileConsumer, deployedNodeFlags } from './compile.js';
 import { renderTable, type Row } from './report.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..');
 /** hand-rolled+flags: the hand-rolled loop with Sluice's Node flags, so the memory row shows both comparisons. */
 const CONSUMERS = ['raw', 'hand-rolled', 'hand-rolled+flags', 'sluice-process', 'sluice-fsync'] as const;
 type Consumer = (typeof CONSUMERS)[number];
@@ -61,41 +60,6 @@ function listFlag<T extends string>(flags: readonly string[], name: string, know
   if (unknown.length > 0)
     throw new Error(`--${name}: unknown ${unknown.join(', ')}; known: ${known.join(', ')}`);
   return picked as T[];
-}
-
-/** The Node flags the systemd unit starts the daemon with: ExecStart's words between node and the script. */
-export async function deployedNodeFlags(): Promise<string[]> {
-  const unit = await readFile(path.join(ROOT, 'systemd', 'sluice.service'), 'utf8');
-  const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1]?.trim().split(/\s+/) ?? [];
-  const script = exec.findIndex((word) => word.endsWith('.js'));
-  return script < 0 ? [] : exec.slice(1, script).filter((word) => word.startsWith('--'));
-}
-
-/**
- * Compiles bench/mqtt/consumer.ts and what it imports (the daemon) with the project's compiler settings into
- * .tmp/bench-mqtt (inside the repository, so node_modules resolves); returns the consumer's path.
- */
-async function compileConsumer(): Promise<string> {
-  const out = path.join(ROOT, '.tmp', 'bench-mqtt');
-  await rm(out, { recursive: true, force: true });
-  await mkdir(out, { recursive: true });
-  const tsconfig = path.join(out, 'tsconfig.json');
-  await writeFile(
-    tsconfig,
-    JSON.stringify({
-      extends: path.join(ROOT, 'tsconfig.json'),
-      compilerOptions: { noEmit: false, rootDir: ROOT, outDir: out, declaration: false, sourceMap: true },
-      files: [path.join(HERE, 'mqtt', 'consumer.ts')],
-      include: [],
-    }),
-  );
-  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  // Type errors elsewhere in a shared tree must not stop the benchmark: tsc emits anyway, and a missing output
-  // file is the failure that counts.
-  await promisify(execFile)(process.execPath, [tsc, '-p', tsconfig]).catch((err: unknown) => {
-    process.stderr.write(`  tsc reported errors (output is still emitted): ${String(err).slice(0, 300)}\n`);
-  });
-  return path.join(out, 'bench', 'mqtt', 'consumer.js');
 }
 
 /** Starts a consumer process; resolves once it is subscribed, with a promise of its `done` report. */
@@ -175,7 +139,22 @@ async function viaMosquitto(
   const { cpuS, peakRssBytes, atMs } = await done;
   await publisher.endAsync();
   child.kill('SIGKILL');
+  if (kind.startsWith('sluice')) {
+    // Sluice's session is persistent (clean: false): end it, or the broker queues every later run's messages
+    // for it, and the next Sluice consumer with that client id starts with a backlog.
+    const sweeper = await mqtt.connectAsync(url, {
+      clientId: sluiceClientId(kind),
+      clean: true,
+      reconnectPeriod: 0,
+    });
+    await sweeper.endAsync();
+  }
   return { rps: n / ((atMs - started) / 1000), cpuS, peakRssBytes };
+}
+
+/** The client id the consumer gives a Sluice gateway (bench/mqtt/consumer.ts). */
+function sluiceClientId(kind: Consumer): string {
+  return `bench-${kind}`;
 }
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
@@ -243,7 +222,10 @@ export async function run(flags: readonly string[]): Promise<void> {
     console.log(line);
   };
   print(describeMachine());
-  const consumer: Launch = { script: await compileConsumer(), sluiceFlags: await deployedNodeFlags() };
+  const consumer: Launch = {
+    script: await compileConsumer(path.join(HERE, 'mqtt', 'consumer.ts'), 'bench-mqtt'),
+    sluiceFlags: await deployedNodeFlags(),
+  };
   print(
     `mqtt: ${n} QoS 1 JSON readings, 100 sensors, 1 s tumbling count/avg/max; window ${window} unacknowledged; ` +
       `${runs} run(s), consumers as compiled JavaScript; Sluice with the systemd unit's Node flags ` +

@@ -3,8 +3,10 @@
 // Sluice gateway: the serial receiver, the intake (CSV decode, key, event time, LevelDB WAL) and a 1 s windowed
 // pipeline. Each consumer runs in its own process on a fresh pty pair; the clock runs from the first byte written
 // to the consumer's report that it has every line (for Sluice: every line a record in the WAL). Runs alternate
-// the consumers; the ratio is per run, the table shows the median and range.
-// Flags: --lines=N (200000), --runs=N (3).
+// the consumers; the ratio is per run, the table shows the median and range. Both consumers run as compiled
+// JavaScript (compile.ts, as the MQTT bench), Sluice with the systemd unit's Node flags, as it runs when installed.
+// Flags: --lines=N (200000), --runs=N (3), --profile=DIR (the Sluice consumer writes a V8 CPU profile there:
+// --cpu-prof, exiting once done).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,12 +16,21 @@ import { fileURLToPath } from 'node:url';
 import { LineSensor } from '../hardware/simulators/line-sensor.js';
 import { closeSimulatorPort, openSimulatorPort, writeAndDrain } from '../hardware/simulators/stream.js';
 import { startPtyPair } from '../test/support/pty-pair.js';
+import { compileConsumer, deployedNodeFlags } from './compile.js';
 import { describeMachine } from './machine.js';
 import { median as medianOf } from './measure.js';
 import { renderTable, type Row } from './report.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CONSUMER = path.join(HERE, 'serial', 'consumer.ts');
+
+/** The compiled consumer, and the Node flags Sluice's consumer runs with. */
+interface Launch {
+  script: string;
+  sluiceFlags: readonly string[];
+  /** --profile: where the Sluice consumer writes its CPU profile. */
+  profileDir?: string | undefined;
+}
 const KINDS = ['raw', 'sluice'] as const;
 type Kind = (typeof KINDS)[number];
 const TARGET = 0.7;
@@ -54,12 +65,22 @@ function workload(n: number): Buffer[] {
   return chunks;
 }
 
-async function runOne(kind: Kind, chunks: readonly Buffer[], n: number, tmp: string): Promise<Figures> {
+async function runOne(
+  launch: Launch,
+  kind: Kind,
+  chunks: readonly Buffer[],
+  n: number,
+  tmp: string,
+): Promise<Figures> {
   const pty = await startPtyPair();
   let child: ChildProcess | undefined;
   try {
-    const proc = spawn(process.execPath, ['--import', 'tsx', CONSUMER, kind, pty.devPath, String(n), tmp], {
+    const profile = kind === 'sluice' && launch.profileDir !== undefined;
+    const flags = kind === 'sluice' ? [...launch.sluiceFlags] : [];
+    if (profile) flags.push('--cpu-prof', `--cpu-prof-dir=${launch.profileDir}`);
+    const proc = spawn(process.execPath, [...flags, launch.script, kind, pty.devPath, String(n), tmp], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: profile ? { ...process.env, BENCH_EXIT: '1' } : process.env,
     });
     child = proc;
     const lines = createInterface({ input: proc.stdout });
@@ -89,6 +110,8 @@ async function runOne(kind: Kind, chunks: readonly Buffer[], n: number, tmp: str
     for (const chunk of chunks) await writeAndDrain(device, chunk);
     const { cpuS, peakRssBytes, atMs } = await done;
     await closeSimulatorPort(device);
+    // The profile is written when the consumer exits on its own (BENCH_EXIT), not when it is killed.
+    if (profile && proc.exitCode === null) await new Promise((resolve) => proc.once('exit', resolve));
     return { lps: n / ((atMs - started) / 1000), cpuS, peakRssBytes };
   } finally {
     child?.kill('SIGKILL');
@@ -106,10 +129,16 @@ export async function run(flags: readonly string[]): Promise<void> {
   const n = flag(flags, 'lines', 200_000);
   const runs = flag(flags, 'runs', 3);
   const chunks = workload(n);
+  const launch: Launch = {
+    script: await compileConsumer(CONSUMER, 'bench-serial'),
+    sluiceFlags: await deployedNodeFlags(),
+    profileDir: flags.find((f) => f.startsWith('--profile='))?.slice('--profile='.length),
+  };
   const bytes = chunks.reduce((sum, c) => sum + c.length, 0);
   console.log(describeMachine());
   console.log(
-    `serial: ${n} CSV lines (${(bytes / 2 ** 20).toFixed(1)} MiB, 10 sensors) over a socat pty; ${runs} run(s), consumers alternating`,
+    `serial: ${n} CSV lines (${(bytes / 2 ** 20).toFixed(1)} MiB, 10 sensors) over a socat pty; ${runs} run(s), consumers alternating, ` +
+      `compiled; Sluice with the systemd unit's Node flags (${launch.sluiceFlags.join(' ')})`,
   );
   const tmp = await mkdtemp(path.join(tmpdir(), 'sluice-bench-serial-'));
   const figures: Record<Kind, Figures[]> = { raw: [], sluice: [] };
@@ -120,7 +149,7 @@ export async function run(flags: readonly string[]): Promise<void> {
       for (const kind of order) {
         let result: Figures;
         try {
-          result = await runOne(kind, chunks, n, tmp);
+          result = await runOne(launch, kind, chunks, n, tmp);
         } catch (err) {
           console.error(`  run ${r + 1} ${kind}: ${(err as Error).message}`);
           result = { lps: NaN, cpuS: NaN, peakRssBytes: NaN };
