@@ -2,7 +2,7 @@
 // numbers). decodeCsvLine serves one-message payloads (an MQTT message, payload.ts); csvDecoder serves streams,
 // with fixed column names or with the device's own header line (stateful: the first line names the columns).
 import type { StreamDecoder } from './stream-decoder.js';
-import { NOT_UTF8, parseNumber, preview, utf8Text, type DecodeResult } from './text.js';
+import { NOT_UTF8, parseNumber, parseNumberBytes, preview, utf8Text, type DecodeResult } from './text.js';
 
 export interface CsvDecoderOptions {
   /** Column names, in order. Default: none (then header must be true). */
@@ -45,6 +45,13 @@ export function splitCsvLine(line: string, separator = ','): string[] | { reason
   return cells;
 }
 
+/** Sets a field; a column named __proto__ is a field like any other, not the object's prototype. */
+function setField(fields: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === '__proto__')
+    Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
+  else fields[name] = value;
+}
+
 /** Names a line's cells by the columns; numeric cells become numbers. `line` is for the reason only. */
 function namedCells(cells: readonly string[], columns: readonly string[], line: string): DecodeResult {
   if (cells.length !== columns.length) {
@@ -55,21 +62,76 @@ function namedCells(cells: readonly string[], columns: readonly string[], line: 
   }
   const fields: Record<string, unknown> = {};
   for (let j = 0; j < columns.length; j++) {
-    const name = columns[j] as string;
     const raw = (cells[j] as string).trim();
-    const value = parseNumber(raw) ?? raw;
-    // A column named __proto__ is a field like any other, not the object's prototype.
-    if (name === '__proto__')
-      Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
-    else fields[name] = value;
+    setField(fields, columns[j] as string, parseNumber(raw) ?? raw);
   }
   return { ok: true, fields };
 }
+
+const SPACE = 0x20;
+const QUOTE = 0x22;
+const TILDE = 0x7e;
+
+/** Cell boundaries of the line being read by csvFieldsFast (one line at a time: decoding is synchronous). */
+let cellEnds = new Int32Array(16);
+
+/**
+ * The common line read straight from its bytes, with no text decoding, splitting or regular expression: printable
+ * ASCII only (no control bytes, so no line end or BOM), no quotes, at least one non-space byte, as many cells as
+ * columns. Gives the same fields as the text path; undefined for any other line, which the text path then decodes
+ * (and words the error for). `separator` is a character code.
+ */
+function csvFieldsFast(
+  payload: Buffer,
+  columns: readonly string[],
+  separator: number,
+): Record<string, unknown> | undefined {
+  const n = payload.length;
+  const want = columns.length;
+  if (cellEnds.length < want) cellEnds = new Int32Array(want);
+  let cells = 0;
+  let blank = true;
+  for (let i = 0; i < n; i++) {
+    const b = payload[i] as number;
+    if (b === separator) {
+      if (cells === want) return undefined;
+      cellEnds[cells++] = i;
+    } else if (b < SPACE || b > TILDE || b === QUOTE) return undefined;
+    else if (b !== SPACE) blank = false;
+  }
+  if (blank || cells !== want - 1) return undefined;
+  cellEnds[cells] = n;
+  const fields: Record<string, unknown> = {};
+  let start = 0;
+  for (let j = 0; j < want; j++) {
+    let end = cellEnds[j] as number;
+    const next = end + 1;
+    while (start < end && payload[start] === SPACE) start++;
+    while (end > start && payload[end - 1] === SPACE) end--;
+    setField(
+      fields,
+      columns[j] as string,
+      parseNumberBytes(payload, start, end) ?? payload.toString('latin1', start, end),
+    );
+    start = next;
+  }
+  return fields;
+}
+
+const COMMA = 0x2c;
 
 /** One CSV line (one message) into named fields. */
 export function decodeCsvLine(line: string, columns: readonly string[]): DecodeResult {
   const cells = splitCsvLine(line);
   return Array.isArray(cells) ? namedCells(cells, columns, line) : { ok: false, reason: cells.reason };
+}
+
+/** decodeCsvLine for a payload as it arrived (bytes): the common line without making its text first. */
+export function decodeCsvPayload(payload: Buffer, columns: readonly string[]): DecodeResult {
+  const fields = csvFieldsFast(payload, columns, COMMA);
+  if (fields !== undefined) return { ok: true, fields };
+  const text = utf8Text(payload);
+  return text === undefined ? { ok: false, reason: NOT_UTF8 } : decodeCsvLine(text, columns);
 }
 
 /** A CSV decoder for one stream (one receiver, one port). */
@@ -105,13 +167,25 @@ export function csvDecoder(options: CsvDecoderOptions): StreamDecoder {
     return namedCells(cells, columns ?? [], line);
   };
 
+  const separatorCode = separator.charCodeAt(0);
+  let headerBytes: Buffer | undefined; // the header line's bytes, for the byte path's comparison
+
   return {
     decode: (payload) => {
+      // The byte path once the columns are known; a line equal to the header is the text path's (it skips it).
+      const named = columns;
+      const byteReady =
+        !headerMode || (header !== undefined && !payload.equals((headerBytes ??= Buffer.from(header))));
+      if (named !== undefined && byteReady) {
+        const fields = csvFieldsFast(payload, named, separatorCode);
+        if (fields !== undefined) return { ok: true, fields };
+      }
       const text = utf8Text(payload);
       return text === undefined ? { ok: false, reason: NOT_UTF8 } : decodeLine(text);
     },
     reset: () => {
       header = undefined;
+      headerBytes = undefined;
       columns = options.columns;
     },
   };

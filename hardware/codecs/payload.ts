@@ -1,6 +1,6 @@
 // Payload decoders shared by every receiver: one message (an MQTT payload, one framed serial line) into the
 // record's fields, or a reason it cannot be decoded (the caller dead-letters it). CSV is csv.ts's parser.
-import { decodeCsvLine } from './csv.js';
+import { decodeCsvPayload } from './csv.js';
 import { parseNumber, preview, withText, type DecodeResult } from './text.js';
 
 export { decodeCsvLine } from './csv.js';
@@ -31,7 +31,7 @@ export function payloadDecoder(options: PayloadDecoderOptions): (payload: Buffer
         });
     case 'csv': {
       const columns = options.columns ?? [];
-      return (payload) => withText(payload, (text) => decodeCsvLine(text, columns));
+      return (payload) => decodeCsvPayload(payload, columns);
     }
   }
 }

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { csvDecoder, decodeCsvLine, splitCsvLine } from '../../../hardware/codecs/csv.js';
+import { csvDecoder, decodeCsvLine, decodeCsvPayload, splitCsvLine } from '../../../hardware/codecs/csv.js';
+import { parseNumber, parseNumberBytes, utf8Text } from '../../../hardware/codecs/text.js';
 
 const line = (text: string) => Buffer.from(text);
 
@@ -92,5 +94,70 @@ describe('decodeCsvLine (one message, as MQTT payloads are decoded)', () => {
     for (const text of ['1', '1,"2']) {
       expect(decodeCsvLine(text, ['a', 'b'])).toEqual(stream.decode(Buffer.from(text)));
     }
+  });
+});
+
+describe('the byte path (printable ASCII lines read without decoding text)', () => {
+  // Cells as devices print them, and the near misses: signs, dots, exponents, leading zeros, long mantissas.
+  const cell = fc.oneof(
+    fc.string({ unit: fc.constantFrom(...'0123456789+-.eE x'.split('')), maxLength: 24 }),
+    fc.double({ noNaN: true }).map(String),
+    fc.integer().map(String),
+    fc.string({ maxLength: 6 }),
+  );
+
+  it('reads numbers as parseNumber does', () => {
+    fc.assert(
+      fc.property(cell, (text) => {
+        const bytes = Buffer.from(text, 'latin1');
+        if (bytes.toString('latin1') !== text) return;
+        expect(Object.is(parseNumberBytes(bytes, 0, bytes.length), parseNumber(text))).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('gives the same result as the text path, for streams and for one-message payloads', () => {
+    fc.assert(
+      fc.property(
+        fc.array(cell, { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 1, max: 5 }),
+        (cells, n) => {
+          const columns = ['a', 'b', '__proto__', 'd', 'e'].slice(0, n);
+          const text = cells.join(',');
+          const payload = Buffer.from(text);
+          const expected = decodeCsvLine(payload.toString('utf8'), columns);
+          const viaText = utf8Text(payload) === undefined ? undefined : expected;
+          const stream = csvDecoder({ columns }).decode(payload);
+          const message = decodeCsvPayload(payload, columns);
+          if (viaText === undefined) {
+            expect(message.ok).toBe(false);
+            return;
+          }
+          // Stream lines are stripped of a line end and a BOM, and a blank one is an error; otherwise the same.
+          if (text.trim() !== '' && !/[\r\n\uFEFF]/.test(text)) expect(stream).toEqual(viaText);
+          expect(message).toEqual(viaText);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('keeps -0, exponents and long numbers exact, and leaves tabs, quotes and non-ASCII to the text path', () => {
+    const csv = csvDecoder({ columns: ['a', 'b', 'c', 'd'] });
+    const decoded = csv.decode(line('-0,1.5e3,12345678901234567890,0.1'));
+    expect(decoded).toEqual({
+      ok: true,
+      fields: { a: -0, b: 1500, c: Number('12345678901234567890'), d: 0.1 },
+    });
+    expect(Object.is((decoded as { fields: { a: number } }).fields.a, -0)).toBe(true);
+    expect(csv.decode(line('\t1 ,"x,y", café ,  '))).toEqual({
+      ok: true,
+      fields: { a: 1, b: 'x,y', c: 'café', d: '' },
+    });
+    expect(csv.decode(line('1,2,3'))).toEqual({
+      ok: false,
+      reason: 'CSV line has 3 cells, expected 4: "1,2,3"',
+    });
   });
 });
