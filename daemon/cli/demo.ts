@@ -19,6 +19,8 @@ export interface DemoDevices {
 export interface Demo {
   /** The config to run: the demo's, without its serial receiver when socat is missing. */
   config: Config;
+  /** The same changes, for the config a reload (SIGHUP) reads again. */
+  adapt(config: Config): Config;
   /** Starts the simulated devices; call once the gateway runs (its broker listens). */
   start(): Promise<DemoDevices>;
 }
@@ -105,21 +107,24 @@ async function startPty(socat: string, devPath: string): Promise<{ simPath: stri
  * (logging why). `SLUICE_DEMO_MQTT_PORT` and `SLUICE_DEMO_API_PORT` move the demo off ports 1884 and 8080.
  */
 export async function prepareDemo(loaded: Config, log: Logger, env: NodeJS.ProcessEnv): Promise<Demo> {
-  let config = withPorts(loaded, env);
-  const { mqttUrl, serial } = devices(config);
+  const { mqttUrl, serial } = devices(withPorts(loaded, env));
   let pty: { simPath: string; stop(): Promise<void> } | undefined;
+  const socat = serial === undefined ? undefined : which('socat', env);
   if (serial !== undefined) {
-    const socat = which('socat', env);
     if (socat === undefined) {
       log.warn(
         { receiver: serial.id, hint: 'apt-get install socat' },
         'socat not found: the demo runs without its simulated serial sensor',
       );
-      config = withoutReceiver(config, serial.id);
     } else {
       pty = await startPty(socat, path.resolve(serial.path));
     }
   }
+  const adapt = (config: Config): Config => {
+    const moved = withPorts(config, env);
+    return serial !== undefined && socat === undefined ? withoutReceiver(moved, serial.id) : moved;
+  };
+  const config = adapt(loaded);
   const start = async (): Promise<DemoDevices> => {
     const stops: (() => Promise<void>)[] = [];
     if (pty !== undefined) {
@@ -157,7 +162,7 @@ export async function prepareDemo(loaded: Config, log: Logger, env: NodeJS.Proce
       },
     };
   };
-  return { config, start };
+  return { config, adapt, start };
 }
 
 /** Moves the embedded broker and the API to the ports the environment names, if it does. */

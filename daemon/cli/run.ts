@@ -135,6 +135,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
           let next: Config;
           try {
             next = await load();
+            if (demo !== undefined) next = demo.adapt(next);
           } catch (err) {
             log.error({ err }, 'reload refused: the new config is invalid; keeping the running one');
             refuse(err);

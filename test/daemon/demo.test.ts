@@ -75,6 +75,14 @@ describe.concurrent('the demo', () => {
       'temp_p95',
     ]);
     expect(alerts.find((a) => a.key === 'gh-hot')).toMatchObject({ alert: 'overheat', status: 'firing' });
+    // A reload reads demo.yaml again and keeps the demo's ports: the sensors' readings keep arriving.
+    daemon.child.kill('SIGHUP');
+    await daemon.waitForLog('reloaded');
+    const before = results.filter((r) => r.key === 'gh-1').length;
+    await waitFor('gh-1 results after the reload', async () => {
+      const now = await readJsonLines<Result>(path.join(cwd, 'sluice-demo', 'results.jsonl'));
+      return now.filter((r) => r.key === 'gh-1').length > before + 1 ? true : undefined;
+    });
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toEqual({ code: 0, signal: null });
   }, 120_000);
