@@ -69,7 +69,7 @@ async function sluice(durability: 'process' | 'fsync'): Promise<void> {
 batch: { interval: 1s }
 state: { dir: ${path.join(dir, 'state')}, durability: ${durability} }
 receivers:
-  climate: { type: mqtt, url: "${url}", topics: ["sensors/+/telemetry"], qos: 1, format: json, key: "topicParts[1]", time: ts }
+  climate: { type: mqtt, url: "${url}", clientId: bench-sluice-${durability}, topics: ["sensors/+/telemetry"], qos: 1, format: json, key: "topicParts[1]", time: ts }
 pipelines:
   climate-1s:
     from: [climate]
