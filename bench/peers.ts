@@ -117,7 +117,7 @@ async function startPeer(
   if (peer === 'node-red') {
     const red = await startNodeRed(
       tools.red,
-      path.join(tools.tmp, 'node-red'),
+      await mkdtemp(path.join(tools.tmp, 'node-red-')),
       Number(new URL(url).port),
       outFile,
     );
@@ -129,8 +129,8 @@ async function startPeer(
     };
   }
   if (peer === 'sluice') {
-    const dir = path.join(tools.tmp, 'sluice');
-    await mkdir(dir, { recursive: true });
+    // A fresh state dir every run: a recovered watermark from the last round would take every reading as late.
+    const dir = await mkdtemp(path.join(tools.tmp, 'sluice-'));
     const config = path.join(dir, 'sluice.yaml');
     await writeFile(
       config,
