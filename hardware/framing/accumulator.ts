@@ -17,6 +17,15 @@ export class FrameAccumulator {
     return this.len;
   }
 
+  /** Nothing held and no overflow in progress: the next frame can be handed out as a view of its chunk. */
+  get empty(): boolean {
+    return this.len === 0 && !this.overflowed;
+  }
+
+  get maxFrame(): number {
+    return this.maxLength;
+  }
+
   /** Appends chunk[start, end). */
   append(chunk: Uint8Array, start: number, end: number, out: Frame[]): void {
     let i = start;

@@ -1,7 +1,7 @@
 // Line framing for text devices (CSV, key=value, NMEA, JSON lines): a frame is the bytes before an end of line,
 // without it. Resynchronises on the next end of line after garbage; a line past maxLength becomes overflow errors.
 import { FrameAccumulator } from './accumulator.js';
-import { checkMaxLength, DEFAULT_MAX_LENGTH, type Frame, type Framer } from './types.js';
+import { checkMaxLength, DEFAULT_MAX_LENGTH, frame, type Frame, type Framer } from './types.js';
 
 /**
  * Which bytes end a line.
@@ -32,6 +32,8 @@ export function lineFramer(options: LineFramerOptions = {}): Framer {
   // line, so an LF right after it is the second half of CR LF.
   let pendingCr = false;
   let afterCr = false;
+  const lfEnds = eol === 'auto' || eol === 'lf';
+  const crEnds = eol === 'auto' || eol === 'cr';
 
   return {
     push(chunk) {
@@ -72,6 +74,16 @@ export function lineFramer(options: LineFramerOptions = {}): Framer {
         }
         let j = i + 1;
         while (j < chunk.length && chunk[j] !== CR && chunk[j] !== LF) j++;
+        // A whole line inside the chunk, ended by a byte that surely ends it: the frame is a view of the chunk
+        // (no copy). Otherwise the bytes go through the accumulator.
+        const end = chunk[j];
+        const ends = (end === LF && lfEnds) || (end === CR && crEnds);
+        if (ends && acc.empty && j - i <= acc.maxFrame) {
+          out.push(frame(chunk.subarray(i, j)));
+          afterCr = end === CR && eol === 'auto';
+          i = j + 1;
+          continue;
+        }
         acc.append(chunk, i, j, out);
         i = j;
       }

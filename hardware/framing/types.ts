@@ -25,7 +25,8 @@ export type Frame =
 export interface Framer {
   /**
    * Feeds the next chunk and returns the frames it completes, in order. `nowMs` is when the chunk arrived (the
-   * caller's clock); only time-based framing reads it. Never throws on any input.
+   * caller's clock); only time-based framing reads it. Never throws on any input. A frame may be a view of the
+   * chunk's memory (no copy): the caller must not change a chunk after pushing it.
    */
   push(chunk: Buffer, nowMs?: number): Frame[];
   /** Lets time pass without data: returns frames that a silence completed (inter-byte-timeout), else []. */

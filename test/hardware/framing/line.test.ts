@@ -23,6 +23,17 @@ describe('lineFramer', () => {
     expect(whole).toEqual(lines(...expected));
   });
 
+  it('hands out a line that lies whole in its chunk as a view of the chunk, and a split one as a copy', () => {
+    const framer = lineFramer();
+    const first = Buffer.alloc(11, '12,a\n34,b\n5'); // not from Buffer's shared pool, as copies are
+    const frames = framer.push(first);
+    expect(frames.map((f) => (f.kind === 'frame' ? f.data.toString() : f.kind))).toEqual(['12,a', '34,b']);
+    for (const f of frames) expect(f.kind === 'frame' && f.data.buffer === first.buffer).toBe(true);
+    const [split] = framer.push(b('6,c\n'));
+    expect(split?.kind === 'frame' && split.data.toString()).toBe('56,c');
+    expect(split?.kind === 'frame' && split.data.buffer === first.buffer).toBe(false);
+  });
+
   it('returns empty lines when skipEmpty is off', () => {
     expect(seen(run(lineFramer({ skipEmpty: false }), [b('a\n\nb\r\n\r\n')]))).toEqual(
       lines('a', '', 'b', ''),
