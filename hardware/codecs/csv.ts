@@ -111,11 +111,34 @@ function csvFieldsFast(
     setField(
       fields,
       columns[j] as string,
-      parseNumberBytes(payload, start, end) ?? payload.toString('latin1', start, end),
+      parseNumberBytes(payload, start, end) ?? cellText(payload, start, end),
     );
     start = next;
   }
   return fields;
+}
+
+/** Recently read short text cells, by a hash of their bytes: a device repeats its names and states on every
+ * line, and one shared string per value is less for the records to keep until their batch than a copy each. */
+const recentCells: (string | undefined)[] = Array.from({ length: 256 }, () => undefined);
+const SHORT_CELL = 24;
+
+/** ASCII bytes[start, end) as a string: the string read last time for the same bytes, when there was one. */
+function cellText(bytes: Buffer, start: number, end: number): string {
+  const n = end - start;
+  if (n > SHORT_CELL) return bytes.toString('latin1', start, end);
+  let h = n;
+  for (let i = start; i < end; i++) h = (Math.imul(h, 31) + (bytes[i] as number)) | 0;
+  const slot = (h ^ (h >>> 8)) & 255;
+  const hit = recentCells[slot];
+  if (hit?.length === n) {
+    let same = true;
+    for (let i = 0; i < n && same; i++) same = hit.charCodeAt(i) === bytes[start + i];
+    if (same) return hit;
+  }
+  const text = bytes.toString('latin1', start, end);
+  recentCells[slot] = text;
+  return text;
 }
 
 const COMMA = 0x2c;
