@@ -38,10 +38,17 @@ const TARGET = 0.7;
 const CHUNK = 16 * 1024;
 const LIMIT_MS = 300_000;
 
+/** Garbage collection time in the consumer, ms: scavenges and mark-compacts. */
+interface GcMs {
+  minor: number;
+  major: number;
+}
+
 interface Figures {
   lps: number;
   cpuS: number;
   peakRssBytes: number;
+  gcMs: GcMs;
 }
 
 function flag(flags: readonly string[], name: string, fallback: number): number {
@@ -86,33 +93,36 @@ async function runOne(
     const lines = createInterface({ input: proc.stdout });
     let ready: () => void = () => undefined;
     const isReady = new Promise<void>((resolve) => (ready = resolve));
-    const done = new Promise<{ cpuS: number; peakRssBytes: number; atMs: number }>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`${kind} did not take ${n} lines within ${LIMIT_MS} ms`));
-      }, LIMIT_MS);
-      lines.on('line', (line) => {
-        if (line === 'ready') ready();
-        else if (line.startsWith('done ')) {
+    const done = new Promise<{ cpuS: number; peakRssBytes: number; gcMs: GcMs; atMs: number }>(
+      (resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error(`${kind} did not take ${n} lines within ${LIMIT_MS} ms`));
+        }, LIMIT_MS);
+        lines.on('line', (line) => {
+          if (line === 'ready') ready();
+          else if (line.startsWith('done ')) {
+            clearTimeout(timer);
+            const atMs = performance.now();
+            const report = JSON.parse(line.slice(5)) as { cpuS: number; peakRssBytes: number; gcMs: GcMs };
+            resolve({ ...report, atMs });
+          }
+        });
+        proc.on('exit', (code) => {
           clearTimeout(timer);
-          const atMs = performance.now();
-          resolve({ ...(JSON.parse(line.slice(5)) as { cpuS: number; peakRssBytes: number }), atMs });
-        }
-      });
-      proc.on('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`consumer ${kind} exited with ${String(code)} before done`));
-      });
-    });
+          reject(new Error(`consumer ${kind} exited with ${String(code)} before done`));
+        });
+      },
+    );
     done.catch(() => undefined);
     await isReady;
     const device = await openSimulatorPort(pty.simPath, 115_200);
     const started = performance.now();
     for (const chunk of chunks) await writeAndDrain(device, chunk);
-    const { cpuS, peakRssBytes, atMs } = await done;
+    const { cpuS, peakRssBytes, gcMs, atMs } = await done;
     await closeSimulatorPort(device);
     // The profile is written when the consumer exits on its own (BENCH_EXIT), not when it is killed.
     if (profile && proc.exitCode === null) await new Promise((resolve) => proc.once('exit', resolve));
-    return { lps: n / ((atMs - started) / 1000), cpuS, peakRssBytes };
+    return { lps: n / ((atMs - started) / 1000), cpuS, peakRssBytes, gcMs };
   } finally {
     child?.kill('SIGKILL');
     await pty.close();
@@ -152,7 +162,7 @@ export async function run(flags: readonly string[]): Promise<void> {
           result = await runOne(launch, kind, chunks, n, tmp);
         } catch (err) {
           console.error(`  run ${r + 1} ${kind}: ${(err as Error).message}`);
-          result = { lps: NaN, cpuS: NaN, peakRssBytes: NaN };
+          result = { lps: NaN, cpuS: NaN, peakRssBytes: NaN, gcMs: { minor: NaN, major: NaN } };
         }
         figures[kind].push(result);
       }
@@ -162,13 +172,13 @@ export async function run(flags: readonly string[]): Promise<void> {
   }
 
   console.log('');
-  console.log('run  consumer   lines/s   CPU s  peak RSS');
+  console.log('run  consumer   lines/s   CPU s  peak RSS  GC ms (scavenge + mark-compact)');
   for (let r = 0; r < runs; r++) {
     for (const kind of KINDS) {
       const f = figures[kind][r];
       if (f === undefined) continue;
       console.log(
-        `${String(r + 1).padStart(3)}  ${kind.padEnd(8)} ${String(Math.round(f.lps)).padStart(9)}  ${f.cpuS.toFixed(2).padStart(6)}  ${(f.peakRssBytes / 2 ** 20).toFixed(0).padStart(4)} MiB`,
+        `${String(r + 1).padStart(3)}  ${kind.padEnd(8)} ${String(Math.round(f.lps)).padStart(9)}  ${f.cpuS.toFixed(2).padStart(6)}  ${(f.peakRssBytes / 2 ** 20).toFixed(0).padStart(4)} MiB  ${f.gcMs.minor.toFixed(0).padStart(5)} + ${f.gcMs.major.toFixed(0)}`,
       );
     }
   }

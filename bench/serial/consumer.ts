@@ -5,6 +5,7 @@
 // BENCH_EXIT=1, exits: for profiling with --cpu-prof).
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
 import pino from 'pino';
 import { ReadlineParser, SerialPort } from 'serialport';
 import { createGateway } from '../../daemon/app.js';
@@ -13,11 +14,22 @@ import { loadConfig } from '../../daemon/config/load.js';
 const [kind = 'raw', tty = '', countArg = '0', tmp = '/tmp'] = process.argv.slice(2);
 const total = Number(countArg);
 const cpu0 = process.cpuUsage();
+/** Time in garbage collection since start, ms, by kind (minor: scavenges; major: mark-compact). */
+const gcMs = { minor: 0, major: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+    if (kind === perf.NODE_PERFORMANCE_GC_MINOR) gcMs.minor += entry.duration;
+    else gcMs.major += entry.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 function report(): void {
   const cpu = process.cpuUsage(cpu0);
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
-  process.stdout.write(`done ${JSON.stringify({ cpuS: (cpu.user + cpu.system) / 1e6, peakRssBytes })}\n`);
+  process.stdout.write(
+    `done ${JSON.stringify({ cpuS: (cpu.user + cpu.system) / 1e6, peakRssBytes, gcMs })}\n`,
+  );
   if (process.env.BENCH_EXIT === '1') setTimeout(() => process.exit(0), 100);
 }
 
