@@ -3,10 +3,14 @@
 // the code's exit status.
 
 /** How the process should exit when an error of this kind reaches the CLI. */
-export type ErrorKind = 'usage' | 'runtime';
+export type ErrorKind = 'usage' | 'runtime' | 'operator';
 
 interface CatalogEntry {
-  /** `usage` (bad arguments, bad config: exit 2) or `runtime` (the daemon failed while working: exit 1). */
+  /**
+   * `usage` (bad arguments, bad config: exit 2), `runtime` (the daemon failed while working: exit 1), or
+   * `operator` (the state needs a person, and starting again cannot help: exit 3; the systemd unit lists 2 and 3
+   * in RestartPreventExitStatus, so neither becomes a restart loop).
+   */
   readonly kind: ErrorKind;
   /** The hint used when the thrower has nothing more specific to say. */
   readonly hint: string;
@@ -50,7 +54,7 @@ export const errorCatalog = {
     hint: 'Check that state.dir exists, is writable by the daemon user and that the disk is healthy (dmesg).',
   },
   SLUICE_STATE_CORRUPT: {
-    kind: 'runtime',
+    kind: 'operator',
     hint: 'Stop the daemon and run `sluice repair -c FILE` (it keeps a copy and prints what it could not recover), or move the state directory aside to start fresh (its outbox and unprocessed input are then lost).',
   },
   SLUICE_DISK_FULL: {
@@ -101,8 +105,11 @@ export const errorCatalog = {
 
 export type SluiceErrorCode = keyof typeof errorCatalog;
 
-/** Exit status for each kind: 2 for usage and config errors, 1 for runtime failures. */
-export const exitStatus: Readonly<Record<ErrorKind, 1 | 2>> = { usage: 2, runtime: 1 };
+/** The process exit statuses Sluice uses besides 0. */
+export type ExitStatus = 1 | 2 | 3;
+
+/** Exit status for each kind: 2 for usage and config errors, 1 for runtime failures, 3 for damaged state. */
+export const exitStatus: Readonly<Record<ErrorKind, ExitStatus>> = { usage: 2, runtime: 1, operator: 3 };
 
 /**
  * One problem inside a larger error, e.g. one config key among several that are wrong. `path` is the key path
@@ -140,8 +147,8 @@ export class SluiceError extends Error {
     this.issues = options.issues ?? [];
   }
 
-  /** The process exit status this error calls for (2 for usage/config, 1 for runtime). */
-  get exitCode(): 1 | 2 {
+  /** The process exit status this error calls for (2 for usage/config, 1 for runtime, 3 for damaged state). */
+  get exitCode(): ExitStatus {
     return exitStatus[errorCatalog[this.code].kind];
   }
 }
@@ -151,6 +158,6 @@ export function isSluiceError(value: unknown): value is SluiceError {
 }
 
 /** The exit status for anything thrown: a SluiceError's own, 1 for everything else (an unexpected failure). */
-export function exitCodeOf(error: unknown): 1 | 2 {
+export function exitCodeOf(error: unknown): ExitStatus {
   return isSluiceError(error) ? error.exitCode : 1;
 }

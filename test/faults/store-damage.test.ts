@@ -147,7 +147,7 @@ describe('a damaged state store', () => {
     await writeFile(table, bytes);
     const run = await outcome(config);
     expect(run.started).toBe(false);
-    expect(run.code, run.output).toBe(1);
+    expect(run.code, run.output).toBe(3);
     expect(run.output).toContain('error[SLUICE_STATE_CORRUPT]: the state store in');
     expect(run.output).toContain('Corruption:');
     expect(run.output).toContain('sluice repair -c FILE');
@@ -167,7 +167,7 @@ describe('a damaged state store', () => {
     await rm(path.join(db, 'CURRENT'));
     const run = await outcome(config);
     expect(run.started).toBe(false);
-    expect(run.code, run.output).toBe(1);
+    expect(run.code, run.output).toBe(3);
     expect(run.output).toContain(
       'but no CURRENT file: opened as it is, it would start empty and delete them',
     );
