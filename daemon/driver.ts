@@ -22,6 +22,9 @@ export interface DriverOptions {
   statsKept?: number;
   /** The wall clock, epoch ms (default Date.now). */
   now?: () => number;
+  /** A clock that never steps, ms (default performance.now, or `now` when only that is given): tells the wall
+   * clock's steps from the passing of time. */
+  monotonic?: () => number;
   /** Called when a batch fails in a way retrying cannot fix (a bug); default: log only. */
   onFatal?: (err: unknown) => void;
 }
@@ -73,7 +76,13 @@ const MAX_TIMER_MS = 60_000;
 export class Driver {
   private readonly checkpointEvery: number;
   private readonly statsKept: number;
-  private readonly now: () => number;
+  private readonly wall: () => number;
+  private readonly monotonic: () => number;
+  /** The batch clock's state (see now()). */
+  private clockOffset = 0;
+  private lastWall = Number.NaN;
+  private lastMonotonic = Number.NaN;
+  private lastClock = Number.NEGATIVE_INFINITY;
   private readonly onFatal: (err: unknown) => void;
   private readonly interval: number;
   private timer: NodeJS.Timeout | undefined;
@@ -100,7 +109,8 @@ export class Driver {
   ) {
     this.checkpointEvery = options.checkpointEvery ?? 10;
     this.statsKept = options.statsKept ?? 100;
-    this.now = options.now ?? Date.now;
+    this.wall = options.now ?? Date.now;
+    this.monotonic = options.monotonic ?? options.now ?? (() => performance.now());
     this.onFatal = options.onFatal ?? (() => undefined);
     this.interval = graph.ctx.batchIntervalMs;
   }
@@ -222,6 +232,8 @@ export class Driver {
     const lastSeq = Math.max(toSeq, wal.at(-1)?.seq ?? 0, cuts.at(-1)?.toSeq ?? 0);
     this.intake.resume(lastSeq, toSeq, uncommitted, lastDead);
     this.lastToSeq = toSeq;
+    // A wall clock behind the last batch (a gateway without RTC after a power loss) must not hold batches back.
+    this.lastClock = Math.max(this.lastClock, ctx.lastBatchTime() ?? Number.NEGATIVE_INFINITY);
     // Everything replayed is now in a checkpoint: drop the WAL entries and cuts it covers. (An entry that also
     // holds uncommitted records, which a cut never makes, would go with the batch that takes them.)
     const kept = new Set(uncommitted.map((g) => g.key));
@@ -413,6 +425,35 @@ export class Driver {
 
   private notify(sinks: ReadonlySet<string>): void {
     for (const listener of this.commitListeners) listener(sinks);
+  }
+
+  /**
+   * The batch clock: the wall clock, except that it never goes back. When the wall clock steps back (NTP
+   * correcting a clock that ran ahead; a restart with a clock behind the last batch), the batch clock carries
+   * on from where it was at the wall clock's pace, ahead of it by the step, so batches keep their cadence and
+   * never reuse a batch time (whose outbox keys may still hold outputs). A later forward step of the wall clock
+   * (measured against the monotonic clock) takes that lead back first; past it, the batch clock jumps too.
+   */
+  private now(): number {
+    const wall = this.wall();
+    const mono = this.monotonic();
+    const step = wall - this.lastWall - (mono - this.lastMonotonic);
+    if (step > 0 && this.clockOffset > 0) this.clockOffset = Math.max(0, this.clockOffset - step);
+    let clock = wall + this.clockOffset;
+    if (clock < this.lastClock) {
+      if (this.lastClock - clock > this.interval) {
+        this.log.warn(
+          { behindMs: this.lastClock - clock },
+          'wall clock went back: batches keep their own time',
+        );
+      }
+      this.clockOffset += this.lastClock - clock;
+      clock = this.lastClock;
+    }
+    this.lastWall = wall;
+    this.lastMonotonic = mono;
+    this.lastClock = clock;
+    return clock;
   }
 
   private alignedNow(): number {
