@@ -47,6 +47,8 @@ interface GcMs {
 interface Figures {
   lps: number;
   cpuS: number;
+  /** Of cpuS, the main thread's (the rest: libuv's and LevelDB's threads). */
+  mainCpuS: number;
   peakRssBytes: number;
   gcMs: GcMs;
 }
@@ -93,36 +95,34 @@ async function runOne(
     const lines = createInterface({ input: proc.stdout });
     let ready: () => void = () => undefined;
     const isReady = new Promise<void>((resolve) => (ready = resolve));
-    const done = new Promise<{ cpuS: number; peakRssBytes: number; gcMs: GcMs; atMs: number }>(
-      (resolve, reject) => {
-        const timer = setTimeout(() => {
-          reject(new Error(`${kind} did not take ${n} lines within ${LIMIT_MS} ms`));
-        }, LIMIT_MS);
-        lines.on('line', (line) => {
-          if (line === 'ready') ready();
-          else if (line.startsWith('done ')) {
-            clearTimeout(timer);
-            const atMs = performance.now();
-            const report = JSON.parse(line.slice(5)) as { cpuS: number; peakRssBytes: number; gcMs: GcMs };
-            resolve({ ...report, atMs });
-          }
-        });
-        proc.on('exit', (code) => {
+    const done = new Promise<Omit<Figures, 'lps'> & { atMs: number }>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`${kind} did not take ${n} lines within ${LIMIT_MS} ms`));
+      }, LIMIT_MS);
+      lines.on('line', (line) => {
+        if (line === 'ready') ready();
+        else if (line.startsWith('done ')) {
           clearTimeout(timer);
-          reject(new Error(`consumer ${kind} exited with ${String(code)} before done`));
-        });
-      },
-    );
+          const atMs = performance.now();
+          const report = JSON.parse(line.slice(5)) as Omit<Figures, 'lps'>;
+          resolve({ ...report, atMs });
+        }
+      });
+      proc.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`consumer ${kind} exited with ${String(code)} before done`));
+      });
+    });
     done.catch(() => undefined);
     await isReady;
     const device = await openSimulatorPort(pty.simPath, 115_200);
     const started = performance.now();
     for (const chunk of chunks) await writeAndDrain(device, chunk);
-    const { cpuS, peakRssBytes, gcMs, atMs } = await done;
+    const { atMs, ...report } = await done;
     await closeSimulatorPort(device);
     // The profile is written when the consumer exits on its own (BENCH_EXIT), not when it is killed.
     if (profile && proc.exitCode === null) await new Promise((resolve) => proc.once('exit', resolve));
-    return { lps: n / ((atMs - started) / 1000), cpuS, peakRssBytes, gcMs };
+    return { lps: n / ((atMs - started) / 1000), ...report };
   } finally {
     child?.kill('SIGKILL');
     await pty.close();
@@ -162,7 +162,13 @@ export async function run(flags: readonly string[]): Promise<void> {
           result = await runOne(launch, kind, chunks, n, tmp);
         } catch (err) {
           console.error(`  run ${r + 1} ${kind}: ${(err as Error).message}`);
-          result = { lps: NaN, cpuS: NaN, peakRssBytes: NaN, gcMs: { minor: NaN, major: NaN } };
+          result = {
+            lps: NaN,
+            cpuS: NaN,
+            mainCpuS: NaN,
+            peakRssBytes: NaN,
+            gcMs: { minor: NaN, major: NaN },
+          };
         }
         figures[kind].push(result);
       }
@@ -172,13 +178,13 @@ export async function run(flags: readonly string[]): Promise<void> {
   }
 
   console.log('');
-  console.log('run  consumer   lines/s   CPU s  peak RSS  GC ms (scavenge + mark-compact)');
+  console.log('run  consumer   lines/s   CPU s (main thread)  peak RSS  GC ms (scavenge + mark-compact)');
   for (let r = 0; r < runs; r++) {
     for (const kind of KINDS) {
       const f = figures[kind][r];
       if (f === undefined) continue;
       console.log(
-        `${String(r + 1).padStart(3)}  ${kind.padEnd(8)} ${String(Math.round(f.lps)).padStart(9)}  ${f.cpuS.toFixed(2).padStart(6)}  ${(f.peakRssBytes / 2 ** 20).toFixed(0).padStart(4)} MiB  ${f.gcMs.minor.toFixed(0).padStart(5)} + ${f.gcMs.major.toFixed(0)}`,
+        `${String(r + 1).padStart(3)}  ${kind.padEnd(8)} ${String(Math.round(f.lps)).padStart(9)}  ${f.cpuS.toFixed(2).padStart(6)} (${f.mainCpuS.toFixed(2)})  ${(f.peakRssBytes / 2 ** 20).toFixed(0).padStart(4)} MiB  ${f.gcMs.minor.toFixed(0).padStart(5)} + ${f.gcMs.major.toFixed(0)}`,
       );
     }
   }
