@@ -145,8 +145,11 @@ describe('bad ids, queries and bodies get a JSON 4xx', () => {
       fc.asyncProperty(body, async (b) => {
         for (const path of ['/api/v1/reload', '/api/v1/alerts/none/silence']) {
           const res = await raw('POST', path, b);
-          // `{}` is a valid reload: it gets its 200.
-          if (res.status === 200 && path === '/api/v1/reload') continue;
+          // An empty object is the one valid reload body: it gets its 200.
+          if (path === '/api/v1/reload' && isEmptyObject(b)) {
+            expect(res.status, b).toBe(200);
+            continue;
+          }
           expectClientError(res, `POST ${path} ${b.slice(0, 80)}`);
         }
       }),
@@ -155,3 +158,12 @@ describe('bad ids, queries and bodies get a JSON 4xx', () => {
     expect(h.gateway.status().phase).toBe('ready');
   }, 120_000);
 });
+
+function isEmptyObject(text: string): boolean {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
+  } catch {
+    return false;
+  }
+}
