@@ -103,6 +103,8 @@ export class SerialReceiver implements Receiver {
   /** Messages read and not yet handed to the intake: survives reconnects. */
   #queue: RawMessage[] = [];
   #delivering = false;
+  /** A #deliverNext() is scheduled (setImmediate). */
+  #deliverScheduled = false;
   #closed = false;
   /** Framing errors and failed polls, since start. */
   frameErrors = 0;
@@ -271,10 +273,13 @@ export class SerialReceiver implements Receiver {
     this.#deliverOrHold();
   }
 
-  /** Delivers now, or (a delivery is pending) pauses the port once READ_AHEAD frames wait. */
+  /**
+   * Delivers on the next turn of the event loop (see #deliverSoon), or (a delivery is pending) pauses the port
+   * once READ_AHEAD frames wait.
+   */
   #deliverOrHold(): void {
     if (!this.#delivering) {
-      this.#deliverNext();
+      this.#deliverSoon();
       return;
     }
     const conn = this.#conn;
@@ -314,6 +319,20 @@ export class SerialReceiver implements Receiver {
         ),
       );
     }, silence);
+  }
+
+  /**
+   * Delivers in the check phase of this turn of the event loop, not inside the port's 'data' event: the stream
+   * issues its next read when the event returns, so the intake decodes this chunk while the next one is read
+   * (a pty holds only 4 KiB: reading and decoding one after the other left the device waiting on both).
+   */
+  #deliverSoon(): void {
+    if (this.#deliverScheduled) return;
+    this.#deliverScheduled = true;
+    setImmediate(() => {
+      this.#deliverScheduled = false;
+      this.#deliverNext();
+    });
   }
 
   #deliverNext(): void {
