@@ -150,8 +150,8 @@ describe('clock jumps', () => {
     await publish(20);
 
     // A restart with the clock three hours behind the last batch (a gateway without RTC after a power loss).
-    const lastBeforeRestart = lastBatch();
     await gateway.stop();
+    const lastBeforeRestart = lastBatch(); // the stopped gateway's statistics: its shutdown ran no other batch
     error = -3 * HOUR;
     gateway = await boot();
     sinceBoot = 0;
