@@ -1,7 +1,7 @@
 // Crash safety of the whole daemon: QoS 1 input keeps flowing while the daemon process is SIGKILLed at random
 // moments and restarted on the same state. In the end every acknowledged reading is counted in exactly one window
 // result (after de-duplicating by id), and duplicate ids carry identical values.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startDaemon, type DaemonProcess } from '../support/daemon.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { waitFor } from '../support/wait.js';
+import { countedReadings, readWindowResults, summed } from '../support/window-results.js';
 
 const T0 = 1_700_000_000_000;
 const READINGS = 3000;
@@ -28,26 +29,6 @@ afterAll(async () => {
   await broker.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function windows(file: string): Promise<Map<string, string>> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  const byId = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const record = JSON.parse(line) as { id: string };
-    const seen = byId.get(record.id);
-    if (seen !== undefined && seen !== line)
-      throw new Error(`id ${record.id} emitted with different values:\n${seen}\n${line}`);
-    byId.set(record.id, line);
-  }
-  return byId;
-}
-
-function counted(byId: Map<string, string>): number {
-  let n = 0;
-  for (const line of byId.values()) n += (JSON.parse(line) as { values: { n: number } }).values.n;
-  return n;
-}
 
 test('loses and double-counts no acknowledged reading across repeated SIGKILLs', async () => {
   const out = path.join(dir, 'out.jsonl');
@@ -121,24 +102,21 @@ api: { port: 0 }
   const byId = await waitFor(
     'every reading counted in the file',
     async () => {
-      const w = await windows(out);
-      return counted(w) >= READINGS ? w : undefined;
+      const w = await readWindowResults(out);
+      return countedReadings(w) >= READINGS ? w : undefined;
     },
     { timeoutMs: 60_000 },
   );
-  if (counted(byId) !== READINGS) {
+  if (countedReadings(byId) !== READINGS) {
     logs.push(daemon.output());
     const perWindow = new Map<number, number>();
-    for (const line of byId.values()) {
-      const r = JSON.parse(line) as { windowStart: number; values: { n: number; v_sum: number } };
+    for (const r of byId.values()) {
       perWindow.set(r.windowStart, (perWindow.get(r.windowStart) ?? 0) + r.values.n);
     }
-    let vs = 0;
-    for (const line of byId.values()) vs += (JSON.parse(line) as { values: { v_sum: number } }).values.v_sum;
     console.log(
       'DIAG',
       [...perWindow].filter(([, n]) => n !== 100),
-      vs - (READINGS * (READINGS - 1)) / 2,
+      summed(byId, 'v_sum') - (READINGS * (READINGS - 1)) / 2,
       'publisher:',
       publisherEvents,
     );
@@ -151,11 +129,9 @@ api: { port: 0 }
         .join('\n'),
     );
   }
-  expect(counted(byId)).toBe(READINGS);
+  expect(countedReadings(byId)).toBe(READINGS);
   // The sum of v proves each reading is counted once, not just the right number of times.
-  let vSum = 0;
-  for (const line of byId.values()) vSum += (JSON.parse(line) as { values: { v_sum: number } }).values.v_sum;
-  expect(vSum).toBe((READINGS * (READINGS - 1)) / 2);
+  expect(summed(byId, 'v_sum')).toBe((READINGS * (READINGS - 1)) / 2);
 
   daemon.child.kill('SIGTERM');
   expect(await daemon.exited).toEqual({ code: 0, signal: null });

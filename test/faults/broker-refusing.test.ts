@@ -16,7 +16,7 @@ import { createGateway, type Gateway } from '../../daemon/app.js';
 import { checkConfigText } from '../../daemon/config/load.js';
 import type { BackoffOptions } from '../../daemon/supervisor.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
-import { countedReadings, readWindowResults } from '../support/window-results.js';
+import { countedReadings, readWindowResults, summed } from '../support/window-results.js';
 import { waitFor } from '../support/wait.js';
 
 const T0 = 1_700_000_000_000;
@@ -157,13 +157,7 @@ sinks:
     const results = await readWindowResults(out);
     return countedReadings(results) >= total ? results : undefined;
   });
-  let n = 0;
-  let sum = 0;
-  for (const r of byId.values()) {
-    n += r.values.n;
-    sum += r.values.v_sum;
-  }
-  expect(n).toBe(total);
-  expect(sum).toBe((total * (total - 1)) / 2);
+  expect(countedReadings(byId)).toBe(total);
+  expect(summed(byId, 'v_sum')).toBe((total * (total - 1)) / 2);
   expect(await g.deadLetters()).toEqual([]);
 }, 60_000);

@@ -14,7 +14,7 @@ import { createGateway, type Gateway } from '../../daemon/app.js';
 import { checkConfigText } from '../../daemon/config/load.js';
 import { closeDevice, openDevice, send } from '../connectors/receivers/serial/serial-host.js';
 import { startPtyPair, type PtyPair } from '../support/pty-pair.js';
-import { countedReadings, readWindowResults } from '../support/window-results.js';
+import { countedReadings, readWindowResults, summed } from '../support/window-results.js';
 import { waitFor } from '../support/wait.js';
 import { LONG } from './results.js';
 
@@ -107,9 +107,7 @@ sinks:
       return countedReadings(results) >= total ? results : undefined;
     });
     expect(countedReadings(byId)).toBe(total);
-    let sum = 0;
-    for (const r of byId.values()) sum += r.values.v_sum;
-    expect(sum).toBe((total * (total - 1)) / 2);
+    expect(summed(byId, 'v_sum')).toBe((total * (total - 1)) / 2);
     expect(errors.filter((e) => e === '')).toEqual([]); // each unplug reported with its reason
     expect(`${errors.join('\n')}\n${logs}`).not.toMatch(/cannot lock port/i);
     expect(await g.deadLetters()).toEqual([]);

@@ -27,9 +27,18 @@ export async function readWindowResults(file: string): Promise<Map<string, Count
   return byId;
 }
 
+/** One aggregate (`n` or `v_sum`) summed over all windows, leaving out the keys named. */
+export function summed(
+  byId: ReadonlyMap<string, CountedWindow>,
+  value: keyof CountedWindow['values'],
+  ...except: string[]
+): number {
+  let sum = 0;
+  for (const r of byId.values()) if (!except.includes(r.key)) sum += r.values[value];
+  return sum;
+}
+
 /** Readings counted over all windows (the `n` aggregate), leaving out the keys named. */
 export function countedReadings(byId: ReadonlyMap<string, CountedWindow>, ...except: string[]): number {
-  let n = 0;
-  for (const r of byId.values()) if (!except.includes(r.key)) n += r.values.n;
-  return n;
+  return summed(byId, 'n', ...except);
 }

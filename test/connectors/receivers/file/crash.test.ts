@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startDaemon, type DaemonProcess } from '../../../support/daemon.js';
-import { countedReadings, readWindowResults } from '../../../support/window-results.js';
+import { countedReadings, readWindowResults, summed } from '../../../support/window-results.js';
 import { waitFor } from '../../../support/wait.js';
 
 const T0 = 1_700_000_000_000;
@@ -109,9 +109,7 @@ api: { port: 0 }
     { timeoutMs: 60_000 },
   );
   expect(countedReadings(windows)).toBe(LINES);
-  let vSum = 0;
-  for (const w of windows.values()) vSum += w.values.v_sum;
-  expect(vSum).toBe((LINES * (LINES - 1)) / 2);
+  expect(summed(windows, 'v_sum')).toBe((LINES * (LINES - 1)) / 2);
   daemon.child.kill('SIGTERM');
   expect(await daemon.exited).toEqual({ code: 0, signal: null });
   daemon = undefined;

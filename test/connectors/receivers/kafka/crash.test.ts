@@ -12,7 +12,7 @@ import { Kafka, Partitioners, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startDaemon, type DaemonProcess } from '../../../support/daemon.js';
 import { startKafkaMock, type KafkaMock } from '../../../support/kafka-mock.js';
-import { readWindowResults, countedReadings } from '../../../support/window-results.js';
+import { countedReadings, readWindowResults, summed } from '../../../support/window-results.js';
 import { waitFor } from '../../../support/wait.js';
 
 const T0 = 1_700_000_000_000;
@@ -147,9 +147,7 @@ api: { port: 0 }
   await ticks;
   expect(countedReadings(byId, 'tick')).toBe(READINGS);
   // The sum of v proves each reading is counted once, not just the right number of times.
-  let vSum = 0;
-  for (const r of byId.values()) if (r.key !== 'tick') vSum += r.values.v_sum;
-  expect(vSum).toBe((READINGS * (READINGS - 1)) / 2);
+  expect(summed(byId, 'v_sum', 'tick')).toBe((READINGS * (READINGS - 1)) / 2);
 
   daemon.child.kill('SIGTERM');
   expect(await daemon.exited).toEqual({ code: 0, signal: null });

@@ -13,7 +13,7 @@ import { createGateway, type Gateway } from '../../../../daemon/app.js';
 import { loadConfig } from '../../../../daemon/config/load.js';
 import { freePort } from '../../../support/free-port.js';
 import { requireExecutable } from '../../../support/mosquitto.js';
-import { countedReadings, readWindowResults } from '../../../support/window-results.js';
+import { countedReadings, readWindowResults, summed } from '../../../support/window-results.js';
 import { waitFor } from '../../../support/wait.js';
 
 const run = promisify(execFile);
@@ -90,8 +90,6 @@ sinks:
   });
   expect(countedReadings(windows)).toBe(2 * EACH);
   expect(countedReadings(windows, 'cli')).toBe(EACH);
-  let vSum = 0;
-  for (const w of windows.values()) vSum += w.values.v_sum;
-  expect(vSum).toBe((2 * EACH * (2 * EACH - 1)) / 2);
+  expect(summed(windows, 'v_sum')).toBe((2 * EACH * (2 * EACH - 1)) / 2);
   expect(gateway.status().receivers.sensors?.records).toBe(2 * EACH + 1);
 }, 60_000);
