@@ -8,6 +8,9 @@
 // When the broker is back, the outbox drains to zero and kcat (an independent consumer) reads every window result
 // from the topic: each id present, a repeated id with the identical value, the values those the input implies,
 // and per key (one partition each) in event-time order.
+// A second, smaller case (30 min of event time) overflows a 32 KiB drop-oldest outbox during the outage: the results
+// missing from the topic are exactly as many as dropped.full counts, and they are the oldest; those that arrive are
+// right and in order per key.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
