@@ -1,12 +1,13 @@
 // Crash safety of the whole daemon: QoS 1 input keeps flowing while the daemon process is SIGKILLed at random
 // moments and restarted on the same state. In the end every acknowledged reading is counted in exactly one window
 // result (after de-duplicating by id), and duplicate ids carry identical values.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startDaemon, type DaemonProcess } from '../support/daemon.js';
+import { mqttSensors, writeCountingConfig } from '../support/gateway-configs.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { waitFor } from '../support/wait.js';
 import { countedReadings, readWindowResults, summed } from '../support/window-results.js';
@@ -33,30 +34,13 @@ afterAll(async () => {
 test('loses and double-counts no acknowledged reading across repeated SIGKILLs', async () => {
   const out = path.join(dir, 'out.jsonl');
   const config = path.join(dir, 'sluice.yaml');
-  await writeFile(
-    config,
-    `gateway: { id: crash }
-batch: { interval: 100ms }
-state: { dir: ${path.join(dir, 'state')} }
-receivers:
-  sensors:
-    type: mqtt
-    url: ${broker.url}
-    topics: ["s/+"]
-    qos: 1
-    key: topicParts[1]
-    time: ts
-pipelines:
-  counts:
-    from: [sensors]
-    window: { length: 1s, lateness: 1h }
-    aggregate: { n: count(), v_sum: sum(v) }
-    to: [file]
-sinks:
-  file: { type: file, path: ${out} }
-api: { port: 0 }
-`,
-  );
+  await writeCountingConfig(config, {
+    id: 'crash',
+    stateDir: path.join(dir, 'state'),
+    receivers: { sensors: mqttSensors({ url: broker.url, qos: 1 }) },
+    out,
+    api: true,
+  });
   const logs: string[] = [];
   const start = async (): Promise<DaemonProcess> => {
     if (daemon !== undefined) logs.push(daemon.output());

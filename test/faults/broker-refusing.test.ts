@@ -15,6 +15,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createGateway, type Gateway } from '../../daemon/app.js';
 import { checkConfigText } from '../../daemon/config/load.js';
 import type { BackoffOptions } from '../../daemon/supervisor.js';
+import { countingConfig, mqttSensors } from '../support/gateway-configs.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { countedReadings, readWindowResults, summed } from '../support/window-results.js';
 import { waitFor } from '../support/wait.js';
@@ -89,20 +90,14 @@ test('backs off within its bound while the broker closes every connection, and l
   const address = relay.address();
   if (address === null || typeof address === 'string') throw new Error('the relay has no port');
   const out = path.join(dir, 'out.jsonl');
-  const check = checkConfigText(`gateway: { id: refusing }
-batch: { interval: 100ms }
-state: { dir: ${path.join(dir, 'state')} }
-receivers:
-  sensors: { type: mqtt, url: "mqtt://127.0.0.1:${address.port}", topics: ["s/+"], qos: 1, key: "topicParts[1]", time: ts }
-pipelines:
-  counts:
-    from: [sensors]
-    window: { length: 1s, lateness: 1h }
-    aggregate: { n: count(), v_sum: sum(v) }
-    to: [out]
-sinks:
-  out: { type: file, path: ${out} }
-`);
+  const check = checkConfigText(
+    countingConfig({
+      id: 'refusing',
+      stateDir: path.join(dir, 'state'),
+      receivers: { sensors: mqttSensors({ url: `mqtt://127.0.0.1:${address.port}`, qos: 1 }) },
+      out,
+    }),
+  );
   if (!check.ok) throw new Error(JSON.stringify(check.issues));
   gateway = createGateway(check.config, { log: pino({ level: 'silent' }), backoff: { ...BACKOFF } });
   const g = gateway;

@@ -4,13 +4,14 @@
 // it resumes on its own: every reading the broker acknowledged is counted exactly once, and a restart afterwards
 // reads the whole store back (a write torn by the full disk must not make LevelDB drop what came after it).
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startDaemon, type DaemonProcess } from '../support/daemon.js';
+import { mqttSensors, writeCountingConfig } from '../support/gateway-configs.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { waitFor } from '../support/wait.js';
 import { readById, total, type WindowResult } from './results.js';
@@ -93,30 +94,13 @@ interface Status {
 test('stops acknowledging on a full disk, says so, and resumes without losing anything when space returns', async () => {
   const out = path.join(dir, 'out.jsonl');
   const config = path.join(dir, 'sluice.yaml');
-  await writeFile(
-    config,
-    `gateway: { id: full }
-batch: { interval: 100ms }
-state: { dir: ${path.join(mountPoint, 'state')} }
-receivers:
-  sensors:
-    type: mqtt
-    url: ${broker.url}
-    topics: ["s/+"]
-    qos: 1
-    key: topicParts[1]
-    time: ts
-pipelines:
-  counts:
-    from: [sensors]
-    window: { length: 1s, lateness: 1h }
-    aggregate: { n: count(), v_sum: sum(v) }
-    to: [file]
-sinks:
-  file: { type: file, path: ${out} }
-api: { port: 0 }
-`,
-  );
+  await writeCountingConfig(config, {
+    id: 'full',
+    stateDir: path.join(mountPoint, 'state'),
+    receivers: { sensors: mqttSensors({ url: broker.url, qos: 1 }) },
+    out,
+    api: true,
+  });
   daemon = startDaemon(['run', '-c', config], { SLUICE_LOG_LEVEL: 'info' });
   await daemon.waitForLog('running');
   await daemon.waitForLog('mqtt connected');

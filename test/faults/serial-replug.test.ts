@@ -13,6 +13,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createGateway, type Gateway } from '../../daemon/app.js';
 import { checkConfigText } from '../../daemon/config/load.js';
 import { closeDevice, openDevice, send } from '../connectors/receivers/serial/serial-host.js';
+import { countingConfig } from '../support/gateway-configs.js';
 import { startPtyPair, type PtyPair } from '../support/pty-pair.js';
 import { countedReadings, readWindowResults, summed } from '../support/window-results.js';
 import { waitFor } from '../support/wait.js';
@@ -43,20 +44,24 @@ test(
   `${ROUNDS} unplugs and replugs: degraded then connected each round, every line read`,
   async () => {
     const out = path.join(dir, 'out.jsonl');
-    const check = checkConfigText(`gateway: { id: replug }
-batch: { interval: 100ms }
-state: { dir: ${path.join(dir, 'state')} }
-receivers:
-  line: { type: serial, path: ${pty.devPath}, baudRate: 115200, format: json, key: sensor, time: ts }
-pipelines:
-  counts:
-    from: [line]
-    window: { length: 500ms, time: processing }
-    aggregate: { n: count(), v_sum: sum(v) }
-    to: [out]
-sinks:
-  out: { type: file, path: ${out} }
-`);
+    const check = checkConfigText(
+      countingConfig({
+        id: 'replug',
+        stateDir: path.join(dir, 'state'),
+        receivers: {
+          line: {
+            type: 'serial',
+            path: pty.devPath,
+            baudRate: 115200,
+            format: 'json',
+            key: 'sensor',
+            time: 'ts',
+          },
+        },
+        out,
+        window: { length: '500ms', time: 'processing' },
+      }),
+    );
     if (!check.ok) throw new Error(JSON.stringify(check.issues));
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {

@@ -2,7 +2,7 @@
 // JSON, numbers as strings, and fast-check's random bytes and JSON values. Each message becomes a record or a dead
 // letter with a reason (none disappears, none is counted twice), the gateway keeps going, and a good reading
 // sent after all of them is still counted.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -11,6 +11,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createGateway, type Gateway } from '../../daemon/app.js';
 import { loadConfig } from '../../daemon/config/load.js';
+import { mqttSensors, writeCountingConfig } from '../support/gateway-configs.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { waitFor } from '../support/wait.js';
 
@@ -58,28 +59,15 @@ const named: [string, Buffer][] = [
 
 test('every bad payload becomes a record or a dead letter with a reason, and the gateway keeps going', async () => {
   const file = path.join(dir, 'sluice.yaml');
-  await writeFile(
-    file,
-    `gateway: { id: fuzz }
-batch: { interval: 100ms }
-state: { dir: ${path.join(dir, 'state')} }
-receivers:
-  sensors:
-    type: mqtt
-    url: ${broker.url}
-    topics: ["f/+"]
-    qos: 1
-    key: topicParts[1]
-pipelines:
-  counts:
-    from: [sensors]
-    window: { length: 1s, time: processing }
-    aggregate: { n: count(), v_sum: sum(v), v_max: max(v) }
-    to: [file]
-sinks:
-  file: { type: file, path: ${path.join(dir, 'out.jsonl')} }
-`,
-  );
+  await writeCountingConfig(file, {
+    id: 'fuzz',
+    stateDir: path.join(dir, 'state'),
+    // Processing time: most payloads carry no usable timestamp.
+    receivers: { sensors: mqttSensors({ url: broker.url, topics: ['f/+'], qos: 1, time: undefined }) },
+    out: path.join(dir, 'out.jsonl'),
+    window: { length: '1s', time: 'processing' },
+    aggregate: { n: 'count()', v_sum: 'sum(v)', v_max: 'max(v)' },
+  });
   gateway = createGateway(await loadConfig(file), { log: pino({ level: process.env.FUZZ_LOG ?? 'silent' }) });
   await gateway.start();
   const g = gateway;

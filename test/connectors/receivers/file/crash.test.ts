@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startDaemon, type DaemonProcess } from '../../../support/daemon.js';
+import { writeCountingConfig } from '../../../support/gateway-configs.js';
 import { countedReadings, readWindowResults, summed } from '../../../support/window-results.js';
 import { waitFor } from '../../../support/wait.js';
 
@@ -41,24 +42,22 @@ test('counts every line of files written across SIGKILLs exactly once', async ()
   await mkdir(inbox);
   const out = path.join(dir, 'out.jsonl');
   const config = path.join(dir, 'sluice.yaml');
-  await writeFile(
-    config,
-    `gateway: { id: files }
-batch: { interval: 100ms }
-state: { dir: ${path.join(dir, 'state')} }
-receivers:
-  inbox: { type: file, path: ${inbox}, pattern: "*.jsonl", time: ts, key: sensor, pollInterval: 100ms }
-pipelines:
-  counts:
-    from: [inbox]
-    window: { length: 1s, lateness: 1h }
-    aggregate: { n: count(), v_sum: sum(v) }
-    to: [file]
-sinks:
-  file: { type: file, path: ${out} }
-api: { port: 0 }
-`,
-  );
+  await writeCountingConfig(config, {
+    id: 'files',
+    stateDir: path.join(dir, 'state'),
+    receivers: {
+      inbox: {
+        type: 'file',
+        path: inbox,
+        pattern: '*.jsonl',
+        time: 'ts',
+        key: 'sensor',
+        pollInterval: '100ms',
+      },
+    },
+    out,
+    api: true,
+  });
   const start = async (): Promise<DaemonProcess> => {
     const d = startDaemon(['run', '-c', config], { SLUICE_LOG_LEVEL: 'info' });
     await d.waitForLog('api listening');

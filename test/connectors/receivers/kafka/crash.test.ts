@@ -5,12 +5,13 @@
 // Windows are by arrival time: a reading read again from Kafka after a restart would arrive anew and be counted
 // in a later window, so a double count cannot hide behind de-duplication. (Offsets go to Kafka only every few
 // seconds: reading on from those instead of the saved ones fails this test.)
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, Partitioners, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startDaemon, type DaemonProcess } from '../../../support/daemon.js';
+import { writeCountingConfig } from '../../../support/gateway-configs.js';
 import { startKafkaMock, type KafkaMock } from '../../../support/kafka-mock.js';
 import { countedReadings, readWindowResults, summed } from '../../../support/window-results.js';
 import { waitFor } from '../../../support/wait.js';
@@ -52,29 +53,22 @@ async function recordsRead(d: DaemonProcess): Promise<number> {
 test('loses and double-counts no reading across repeated SIGKILLs of the daemon', async () => {
   const out = path.join(dir, 'out.jsonl');
   const config = path.join(dir, 'sluice.yaml');
-  await writeFile(
-    config,
-    `gateway: { id: kcrash }
-batch: { interval: 100ms }
-state: { dir: ${path.join(dir, 'state')} }
-receivers:
-  readings:
-    type: kafka
-    brokers: ${JSON.stringify(mock.brokers)}
-    topics: [readings]
-    key: sensor
-    sessionTimeout: 6s
-pipelines:
-  counts:
-    from: [readings]
-    window: { length: 1s }
-    aggregate: { n: count(), v_sum: sum(v) }
-    to: [file]
-sinks:
-  file: { type: file, path: ${out} }
-api: { port: 0 }
-`,
-  );
+  await writeCountingConfig(config, {
+    id: 'kcrash',
+    stateDir: path.join(dir, 'state'),
+    receivers: {
+      readings: {
+        type: 'kafka',
+        brokers: mock.brokers,
+        topics: ['readings'],
+        key: 'sensor',
+        sessionTimeout: '6s',
+      },
+    },
+    out,
+    window: { length: '1s' },
+    api: true,
+  });
   const start = async (): Promise<DaemonProcess> => {
     const d = startDaemon(['run', '-c', config], { SLUICE_LOG_LEVEL: 'info' });
     await d.waitForLog('running');

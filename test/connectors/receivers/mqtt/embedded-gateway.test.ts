@@ -2,7 +2,7 @@
 // mosquitto_pub send QoS 1 readings straight to it, and every reading is counted once in the windows of the file
 // sink, with no broker but Sluice's.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createGateway, type Gateway } from '../../../../daemon/app.js';
 import { loadConfig } from '../../../../daemon/config/load.js';
 import { freePort } from '../../../support/free-port.js';
+import { mqttSensors, writeCountingConfig } from '../../../support/gateway-configs.js';
 import { requireExecutable } from '../../../support/mosquitto.js';
 import { countedReadings, readWindowResults, summed } from '../../../support/window-results.js';
 import { waitFor } from '../../../support/wait.js';
@@ -37,28 +38,12 @@ test('mqtt.js and mosquitto_pub publish QoS 1 to the embedded broker; every read
   const port = await freePort();
   const out = path.join(dir, 'out.jsonl');
   const configFile = path.join(dir, 'sluice.yaml');
-  await writeFile(
-    configFile,
-    `gateway: { id: gw-embedded }
-batch: { interval: 100ms }
-state: { dir: ${path.join(dir, 'state')} }
-receivers:
-  sensors:
-    type: mqtt
-    embedded: { port: ${String(port)} }
-    topics: ["s/+"]
-    key: topicParts[1]
-    time: ts
-pipelines:
-  counts:
-    from: [sensors]
-    window: { length: 1s, lateness: 1h }
-    aggregate: { n: count(), v_sum: sum(v) }
-    to: [file]
-sinks:
-  file: { type: file, path: ${out} }
-`,
-  );
+  await writeCountingConfig(configFile, {
+    id: 'gw-embedded',
+    stateDir: path.join(dir, 'state'),
+    receivers: { sensors: mqttSensors({ embedded: { port } }) },
+    out,
+  });
   const config = await loadConfig(configFile, { env: {}, cwd: dir });
   gateway = createGateway(config, { log: pino({ level: 'silent' }) });
   await gateway.start();
