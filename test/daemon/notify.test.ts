@@ -1,12 +1,13 @@
 // systemd notify: the messages and the watchdog interval from the environment, and `sluice run` with the real
 // systemd-notify sending to a real notify socket (test/support/notify-socket.ts), which records what arrives:
 // READY=1 after recovery, WATCHDOG=1 pings, RELOADING=1 then READY=1 on SIGHUP, STOPPING=1 on SIGTERM.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createNotifier } from '../../daemon/notify.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon.js';
+import { writeSimulatorConfig } from '../support/gateway-configs.js';
 import { listenNotifySocket, type NotifySocket } from '../support/notify-socket.js';
 import { waitFor } from '../support/wait.js';
 
@@ -82,21 +83,7 @@ describe('sluice run under systemd', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'sluice-notify-'));
     // The real systemd-notify (Debian's systemd package) sends to a real unix datagram socket, as under systemd.
     socket = await listenNotifySocket(path.join(dir, 'notify.sock'));
-    const file = path.join(dir, 'sluice.yaml');
-    await writeFile(
-      file,
-      `gateway: { id: notified }
-batch: { interval: 200ms }
-state: { dir: ./state }
-receivers:
-  sensors: { type: simulator, sensors: 2, interval: 100ms }
-sinks:
-  out: { type: file, path: ./out.jsonl }
-pipelines:
-  p: { from: [sensors], window: { length: 1s, time: processing }, aggregate: { n: count() }, to: [out] }
-api: { port: 0 }
-`,
-    );
+    const file = await writeSimulatorConfig(dir, 'notified');
     daemon = startDaemon(['run', '-c', file], { NOTIFY_SOCKET: socket.path, WATCHDOG_USEC: '300000' }, dir);
     const received = socket;
     const lifecycle = (): string[] =>

@@ -1,11 +1,12 @@
 // Signals while the daemon starts: the API listens before state is recovered, so systemd or a person can send
 // SIGTERM or SIGHUP during recovery. Neither may kill the process by Node's default action: a SIGTERM is held and
 // ends the daemon cleanly (exit 0) once it runs, a SIGHUP becomes a reload.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { startDaemon, type DaemonProcess } from '../support/daemon.js';
+import { writeSimulatorConfig } from '../support/gateway-configs.js';
 
 const dirs: string[] = [];
 const daemons: DaemonProcess[] = [];
@@ -17,21 +18,7 @@ afterAll(async () => {
 async function start(): Promise<DaemonProcess> {
   const dir = await mkdtemp(path.join(tmpdir(), 'sluice-signals-'));
   dirs.push(dir);
-  const file = path.join(dir, 'sluice.yaml');
-  await writeFile(
-    file,
-    `gateway: { id: signalled }
-batch: { interval: 200ms }
-state: { dir: ./state }
-receivers:
-  sensors: { type: simulator, sensors: 2, interval: 100ms }
-sinks:
-  out: { type: file, path: ./out.jsonl }
-pipelines:
-  p: { from: [sensors], window: { length: 1s, time: processing }, aggregate: { n: count() }, to: [out] }
-api: { port: 0 }
-`,
-  );
+  const file = await writeSimulatorConfig(dir, 'signalled');
   const d = startDaemon(['run', '-c', file], {}, dir);
   daemons.push(d);
   return d;

@@ -2,6 +2,7 @@
 // (`v_sum`) per key in 1 s windows, written to one file sink, so that test/support/window-results.ts can prove every
 // reading was counted exactly once. Each test names what differs (its receivers, the state directory, the window).
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { stringify } from 'yaml';
 
 export interface CountingConfig {
@@ -52,5 +53,29 @@ export function countingConfig(config: CountingConfig): string {
 /** Writes the counting gateway's config to `file` and returns `file`. */
 export async function writeCountingConfig(file: string, config: CountingConfig): Promise<string> {
   await writeFile(file, countingConfig(config));
+  return file;
+}
+
+/**
+ * The smallest running gateway: two simulated sensors counted per 1 s of processing time into `./out.jsonl`, state
+ * in `./state`, the API on a free port. Written to `<dir>/sluice.yaml` (paths relative to `dir`, so the daemon
+ * must run there); returns the file.
+ */
+export async function writeSimulatorConfig(dir: string, id: string): Promise<string> {
+  const file = path.join(dir, 'sluice.yaml');
+  await writeFile(
+    file,
+    `gateway: { id: ${id} }
+batch: { interval: 200ms }
+state: { dir: ./state }
+receivers:
+  sensors: { type: simulator, sensors: 2, interval: 100ms }
+sinks:
+  out: { type: file, path: ./out.jsonl }
+pipelines:
+  p: { from: [sensors], window: { length: 1s, time: processing }, aggregate: { n: count() }, to: [out] }
+api: { port: 0 }
+`,
+  );
   return file;
 }
