@@ -9,24 +9,20 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { Logger, OutboxEntry } from '../../../../connectors/types.js';
 import { createGateway, type Gateway } from '../../../../daemon/app.js';
-import { configSchema } from '../../../../daemon/config/schema.js';
-import { Store } from '../../../../daemon/store/store.js';
 import {
   kcatConsume,
   startKafkaMock,
   type KafkaMock,
   type KcatMessage,
 } from '../../../support/kafka-mock.js';
+import {
+  climateGatewayConfig,
+  idsByKey,
+  silentLogger,
+  waitingInOutboxes,
+} from '../../../support/sink-gateway.js';
 import { waitFor } from '../../../support/wait.js';
-
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
 
 let mock: KafkaMock;
 let dir: string;
@@ -49,12 +45,6 @@ async function fileIds(file: string): Promise<{ id: string; key: string }[]> {
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as { id: string; key: string });
-}
-
-function idsByKey(records: readonly { id: string; key: string }[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const r of records) out.set(r.key, [...(out.get(r.key) ?? []), r.id]);
-  return out;
 }
 
 /**
@@ -82,26 +72,12 @@ function kafkaRecords(messages: readonly KcatMessage[]): { id: string; key: stri
 test('delivers every window (once after de-duplication by id) in order per key across a broker outage; a tiny outbox drops what it counts', async () => {
   const out = path.join(dir, 'archive.jsonl');
   const kafka = { type: 'kafka', brokers: mock.brokers, connectTimeout: '1s', sendTimeout: '1s' };
-  const config = configSchema.parse({
-    gateway: { id: 'edge-1' },
-    batch: { interval: '100ms' },
-    state: { dir: path.join(dir, 'state') },
-    receivers: { sim: { type: 'simulator', sensors: 4, interval: '50ms' } },
-    pipelines: {
-      climate: {
-        from: ['sim'],
-        window: { length: '200ms', lateness: '100ms' },
-        aggregate: { n: 'count()', temp_max: 'max(temp)' },
-        to: ['up', 'tiny', 'archive'],
-      },
-    },
-    sinks: {
-      up: { ...kafka, topic: 'edge' },
-      tiny: { ...kafka, topic: 'tiny', outbox: { maxBytes: '3KiB', onFull: 'drop-oldest' } },
-      archive: { type: 'file', path: out },
-    },
+  const config = climateGatewayConfig(path.join(dir, 'state'), {
+    up: { ...kafka, topic: 'edge' },
+    tiny: { ...kafka, topic: 'tiny', outbox: { maxBytes: '3KiB', onFull: 'drop-oldest' } },
+    archive: { type: 'file', path: out },
   });
-  gateway = createGateway(config, { log: silent, backoff: { initialMs: 50, maxMs: 300 } });
+  gateway = createGateway(config, { log: silentLogger, backoff: { initialMs: 50, maxMs: 300 } });
   await gateway.start();
   const g = gateway;
   await waitFor('windows sent to Kafka', () => ((g.status().sinks.up?.sent ?? 0) >= 20 ? true : undefined));
@@ -139,21 +115,11 @@ test('delivers every window (once after de-duplication by id) in order per key a
   gateway = undefined;
 
   // What is still waiting in the outboxes after the stop is not lost: it goes at the next start.
-  const store = await Store.open(path.join(dir, 'state'), 'process');
-  const waiting = async (sink: string): Promise<string[]> => {
-    const ids: string[] = [];
-    for await (const value of store.outbox(sink).values()) ids.push((value as OutboxEntry).id);
-    return ids;
-  };
-  const upWaiting = await waiting('up');
-  const tinyWaiting = await waiting('tiny');
+  const waiting = await waitingInOutboxes(path.join(dir, 'state'), ['up', 'tiny', 'archive']);
+  const upWaiting = waiting.up.map((e) => e.id);
+  const tinyWaiting = waiting.tiny.map((e) => e.id);
   // The oracle: every record the pipeline committed, written to the file or still waiting for it.
-  const archiveWaiting: { id: string; key: string }[] = [];
-  for await (const value of store.outbox('archive').values()) {
-    const { id, key } = value as OutboxEntry;
-    archiveWaiting.push({ id, key });
-  }
-  await store.close();
+  const archiveWaiting = waiting.archive.map(({ id, key }) => ({ id, key }));
 
   const archive = [...(await fileIds(out)), ...archiveWaiting];
   const up = kafkaRecords(await kcatConsume(mock.brokers, 'edge'));

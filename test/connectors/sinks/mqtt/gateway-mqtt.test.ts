@@ -6,20 +6,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { Logger, OutboxEntry } from '../../../../connectors/types.js';
 import { createGateway, type Gateway } from '../../../../daemon/app.js';
-import { configSchema } from '../../../../daemon/config/schema.js';
-import { Store } from '../../../../daemon/store/store.js';
 import { startMosquitto, type Mosquitto } from '../../../support/mosquitto.js';
+import {
+  climateGatewayConfig,
+  idsByKey,
+  silentLogger,
+  waitingInOutboxes,
+} from '../../../support/sink-gateway.js';
 import { waitFor } from '../../../support/wait.js';
 import { subscribe, type Subscriber } from './subscriber.js';
-
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
 
 let broker: Mosquitto;
 let dir: string;
@@ -48,40 +44,20 @@ async function fileRecords(file: string): Promise<string[]> {
   return text.split('\n').filter((l) => l !== '');
 }
 
-function idsByKey(records: readonly Window[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const r of records) out.set(r.key, [...(out.get(r.key) ?? []), r.id]);
-  return out;
-}
-
 test('every window reaches a subscriber across a broker restart, in order per key, with identical values', async () => {
   const out = path.join(dir, 'archive.jsonl');
   subscriber = await subscribe(broker.url, 'plant', { clean: false });
-  const config = configSchema.parse({
-    gateway: { id: 'edge-1' },
-    batch: { interval: '100ms' },
-    state: { dir: path.join(dir, 'state') },
-    receivers: { sim: { type: 'simulator', sensors: 4, interval: '50ms' } },
-    pipelines: {
-      climate: {
-        from: ['sim'],
-        window: { length: '200ms', lateness: '100ms' },
-        aggregate: { n: 'count()', temp_max: 'max(temp)' },
-        to: ['dash', 'archive'],
-      },
+  const config = climateGatewayConfig(path.join(dir, 'state'), {
+    dash: {
+      type: 'mqtt',
+      url: broker.url,
+      topic: 'plant/{pipeline}/{key}',
+      connectTimeout: '1s',
+      sendTimeout: '2s',
     },
-    sinks: {
-      dash: {
-        type: 'mqtt',
-        url: broker.url,
-        topic: 'plant/{pipeline}/{key}',
-        connectTimeout: '1s',
-        sendTimeout: '2s',
-      },
-      archive: { type: 'file', path: out },
-    },
+    archive: { type: 'file', path: out },
   });
-  gateway = createGateway(config, { log: silent, backoff: { initialMs: 50, maxMs: 300 } });
+  gateway = createGateway(config, { log: silentLogger, backoff: { initialMs: 50, maxMs: 300 } });
   await gateway.start();
   const g = gateway;
   await waitFor('windows published', () => ((g.status().sinks.dash?.sent ?? 0) >= 20 ? true : undefined));
@@ -105,15 +81,9 @@ test('every window reaches a subscriber across a broker restart, in order per ke
   gateway = undefined;
 
   // The oracle: every record the pipeline committed, in the file or still waiting for it.
-  const store = await Store.open(path.join(dir, 'state'), 'process');
-  const waiting = async (sink: string): Promise<OutboxEntry[]> => {
-    const entries: OutboxEntry[] = [];
-    for await (const value of store.outbox(sink).values()) entries.push(value as OutboxEntry);
-    return entries;
-  };
-  const dashWaiting = new Set((await waiting('dash')).map((e) => e.id));
-  const archive = [...(await fileRecords(out)), ...(await waiting('archive')).map((e) => e.value)];
-  await store.close();
+  const waiting = await waitingInOutboxes(path.join(dir, 'state'), ['dash', 'archive']);
+  const dashWaiting = new Set(waiting.dash.map((e) => e.id));
+  const archive = [...(await fileRecords(out)), ...waiting.archive.map((e) => e.value)];
 
   const received = await subscriber.upToNow();
   const first = new Map<string, string>();

@@ -3,8 +3,8 @@
 import { afterAll, beforeAll } from 'vitest';
 import { mqttSinkConfigSchema } from '../../../../connectors/sinks/mqtt/config.js';
 import { createSink } from '../../../../connectors/sinks/mqtt/index.js';
-import type { Logger } from '../../../../connectors/types.js';
 import { startMosquitto, type Mosquitto } from '../../../support/mosquitto.js';
+import { silentLogger } from '../../../support/sink-gateway.js';
 import { sinkSuite } from '../../../support/sink-suite.js';
 import { subscribe, type Subscriber } from './subscriber.js';
 
@@ -20,13 +20,6 @@ afterAll(async () => {
   for (const s of subscribers) await s.close();
   await broker.close();
 });
-
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
 
 sinkSuite('the MQTT sink', () => {
   const prefix = `suite-${next++}`;
@@ -47,7 +40,7 @@ sinkSuite('the MQTT sink', () => {
           topic: `${prefix}/{key}`,
           sendTimeout: '5s',
         }),
-        { log: silent, durability: 'process', disconnected: () => undefined },
+        { log: silentLogger, durability: 'process', disconnected: () => undefined },
       );
     },
     delivered: async () => {

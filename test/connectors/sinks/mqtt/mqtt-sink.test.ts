@@ -4,8 +4,9 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { mqttSinkConfigSchema } from '../../../../connectors/sinks/mqtt/config.js';
 import { createSink, topicFor } from '../../../../connectors/sinks/mqtt/index.js';
-import { PermanentSinkError, type Logger, type OutboxEntry } from '../../../../connectors/types.js';
+import { PermanentSinkError, type OutboxEntry } from '../../../../connectors/types.js';
 import { startMosquitto, type Mosquitto } from '../../../support/mosquitto.js';
+import { silentLogger } from '../../../support/sink-gateway.js';
 import { subscribe } from './subscriber.js';
 
 let broker: Mosquitto;
@@ -18,16 +19,9 @@ afterAll(async () => {
   await broker.close();
 });
 
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
-
 function sink(topic: string, extra: Record<string, unknown> = {}) {
   return createSink('out', mqttSinkConfigSchema.parse({ type: 'mqtt', url: broker.url, topic, ...extra }), {
-    log: silent,
+    log: silentLogger,
     durability: 'process',
     disconnected: () => undefined,
   });
