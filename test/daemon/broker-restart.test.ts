@@ -5,13 +5,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createGateway, type Gateway } from '../../daemon/app.js';
 import { loadConfig } from '../../daemon/config/load.js';
 import type { BackoffOptions } from '../../daemon/supervisor.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
+import { publishReadings } from '../support/readings.js';
 import { readJsonLines } from '../support/jsonl.js';
 import { waitFor } from '../support/wait.js';
 
@@ -42,14 +42,7 @@ const results = (file: string): Promise<Result[]> => readJsonLines<Result>(file)
 
 /** Publishes readings first..first+count-1 at QoS 1 over one connection; resolves when the broker has them all. */
 async function publish(first: number, count: number): Promise<void> {
-  const client = await mqtt.connectAsync(broker.url, { clientId: `pub-${first}`, reconnectPeriod: 0 });
-  await Promise.all(
-    Array.from({ length: count }, (_, i) => {
-      const n = first + i;
-      return client.publishAsync(`s/k${n % 7}`, JSON.stringify({ ts: T0 + n * 10, v: n }), { qos: 1 });
-    }),
-  );
-  await client.endAsync();
+  await publishReadings(broker.url, { first, count, keys: 7, t0: T0 });
 }
 
 test('reconnects on its own after a broker restart and counts every QoS 1 reading exactly once', async () => {

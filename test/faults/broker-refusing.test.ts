@@ -9,7 +9,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createGateway, type Gateway } from '../../daemon/app.js';
@@ -17,6 +16,7 @@ import { checkConfigText } from '../../daemon/config/load.js';
 import type { BackoffOptions } from '../../daemon/supervisor.js';
 import { countingConfig, mqttSensors } from '../support/gateway-configs.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
+import { publishReadings } from '../support/readings.js';
 import { countedReadings, readWindowResults, summed } from '../support/window-results.js';
 import { waitFor } from '../support/wait.js';
 
@@ -67,14 +67,7 @@ afterAll(async () => {
 
 /** Publishes readings first..first+count-1 at QoS 1 straight to the broker. */
 async function publish(first: number, count: number): Promise<void> {
-  const client = await mqtt.connectAsync(broker.url, { clientId: `pub-${first}`, reconnectPeriod: 0 });
-  await Promise.all(
-    Array.from({ length: count }, (_, i) => {
-      const n = first + i;
-      return client.publishAsync(`s/k${n % 5}`, JSON.stringify({ ts: T0 + n * 10, v: n }), { qos: 1 });
-    }),
-  );
-  await client.endAsync();
+  await publishReadings(broker.url, { first, count, keys: 5, t0: T0 });
 }
 
 /** Most attempts the backoff allows in ms: every delay at its shortest, half its ceiling. */
