@@ -22,6 +22,7 @@ import { describeMachine } from './machine.js';
 import { median } from './measure.js';
 import { startReplayServer } from './mqtt/replay-server.js';
 import { encodePublishes } from './mqtt/workload.js';
+import { deployedNodeFlags } from './compile.js';
 import { buildDaemon, procUsage, startBuiltDaemon } from './peers/daemon.js';
 import { installNodeRed, NODE_RED_VERSION, startNodeRed } from './peers/node-red.js';
 import {
@@ -149,7 +150,8 @@ sinks:
   archive: { type: file, path: ${outFile} }
 `,
     );
-    const daemon = await startBuiltDaemon(tools.daemon, config, dir);
+    // As installed: with the systemd unit's Node flags (its heap cap), like the MQTT benchmark.
+    const daemon = await startBuiltDaemon(tools.daemon, config, dir, {}, await deployedNodeFlags());
     return {
       pid: daemon.pid,
       counted: new Promise(() => undefined),

@@ -84,14 +84,18 @@ export interface BuiltDaemon {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-/** Starts `main.js run -c configFile` in cwd; resolves once it logged `running` and its API address. */
+/**
+ * Starts `node [nodeFlags] main.js run -c configFile` in cwd (nodeFlags: e.g. the systemd unit's, for the daemon as
+ * installed); resolves once it logged `running` and its API address.
+ */
 export async function startBuiltDaemon(
   main: string,
   configFile: string,
   cwd: string,
   env: NodeJS.ProcessEnv = {},
+  nodeFlags: readonly string[] = [],
 ): Promise<BuiltDaemon> {
-  const child = spawn(process.execPath, [main, 'run', '-c', configFile], {
+  const child = spawn(process.execPath, [...nodeFlags, main, 'run', '-c', configFile], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
