@@ -1,7 +1,5 @@
 // Reading what a daemon under fault wrote to its sinks, for the fault suites: window results and alert
 // notifications de-duplicated by their deterministic id, failing loudly when one id carries two different values.
-import { isDeepStrictEqual } from 'node:util';
-import { readJsonLines } from '../support/jsonl.js';
 
 /** Whether the long variants run (SLUICE_LONG=1): more kills, more data. */
 export const LONG = process.env.SLUICE_LONG === '1';
@@ -23,28 +21,8 @@ export interface AlertNotification {
   startsAt: number;
 }
 
-/** Records by id; throws when an id comes back with other values (a duplicate must be identical). */
-export function byId<T extends { id: string }>(records: readonly T[], where: string): Map<string, T> {
-  const out = new Map<string, T>();
-  for (const record of records) {
-    const seen = out.get(record.id);
-    if (seen !== undefined && !isDeepStrictEqual(seen, record)) {
-      throw new Error(
-        `${where}: id ${record.id} emitted with different values:\n${JSON.stringify(seen)}\n${JSON.stringify(record)}`,
-      );
-    }
-    if (seen === undefined) out.set(record.id, record);
-  }
-  return out;
-}
-
-/** A JSON-lines sink file read and de-duplicated by id, with how many lines it had. */
-export async function readById<T extends { id: string }>(
-  file: string,
-): Promise<{ lines: number; unique: Map<string, T> }> {
-  const lines = await readJsonLines<T>(file);
-  return { lines: lines.length, unique: byId(lines, file) };
-}
+// De-duplicating by id is shared with the other crash tests.
+export { byId, readById } from '../support/window-results.js';
 
 /** The sum of one aggregate over the results of one pipeline. */
 export function total(results: Iterable<WindowResult>, pipeline: string, value: string): number {
