@@ -12,6 +12,7 @@ import { loadConfig } from '../../daemon/config/load.js';
 import type { BackoffOptions } from '../../daemon/supervisor.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { publishReadings } from '../support/readings.js';
+import { receiverStatus } from '../support/gateway-status.js';
 import { readJsonLines } from '../support/jsonl.js';
 import { waitFor } from '../support/wait.js';
 
@@ -71,11 +72,7 @@ sinks:
   gateway = createGateway(await loadConfig(file), { log: pino({ level: 'silent' }), backoff });
   const g = gateway;
   await g.start();
-  const receiver = () => {
-    const status = g.status().receivers.sensors;
-    if (status === undefined) throw new Error('no receiver status');
-    return status;
-  };
+  const receiver = receiverStatus(g, 'sensors');
   await waitFor('the receiver to connect', () => (receiver().state === 'connected' ? true : undefined));
 
   // Phase A, then the broker stops at once: whatever the gateway has not acknowledged yet stays in the session

@@ -15,6 +15,7 @@ import { createGateway, type Gateway } from '../../daemon/app.js';
 import { checkConfigText } from '../../daemon/config/load.js';
 import type { BackoffOptions } from '../../daemon/supervisor.js';
 import { countingConfig, mqttSensors } from '../support/gateway-configs.js';
+import { receiverStatus } from '../support/gateway-status.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { publishReadings } from '../support/readings.js';
 import { countedReadings, readWindowResults, summed } from '../support/window-results.js';
@@ -95,11 +96,7 @@ test('backs off within its bound while the broker closes every connection, and l
   gateway = createGateway(check.config, { log: pino({ level: 'silent' }), backoff: { ...BACKOFF } });
   const g = gateway;
   await g.start();
-  const receiver = () => {
-    const status = g.status().receivers.sensors;
-    if (status === undefined) throw new Error('no receiver status');
-    return status;
-  };
+  const receiver = receiverStatus(g, 'sensors');
   await waitFor('the receiver to connect', () => (receiver().state === 'connected' ? true : undefined));
   await publish(0, PER_PHASE);
   await waitFor('phase A received', () => (receiver().records >= PER_PHASE ? true : undefined));

@@ -14,6 +14,7 @@ import { createGateway, type Gateway } from '../../daemon/app.js';
 import { checkConfigText } from '../../daemon/config/load.js';
 import { closeDevice, openDevice, send } from '../connectors/receivers/serial/serial-host.js';
 import { countingConfig } from '../support/gateway-configs.js';
+import { receiverStatus } from '../support/gateway-status.js';
 import { startPtyPair, type PtyPair } from '../support/pty-pair.js';
 import { countedReadings, readWindowResults, summed } from '../support/window-results.js';
 import { waitFor } from '../support/wait.js';
@@ -75,11 +76,7 @@ test(
     });
     const g = gateway;
     await g.start();
-    const receiver = () => {
-      const status = g.status().receivers.line;
-      if (status === undefined) throw new Error('no receiver status');
-      return status;
-    };
+    const receiver = receiverStatus(g, 'line');
     const errors: string[] = [];
     let written = 0;
     for (let round = 0; round < ROUNDS; round++) {
