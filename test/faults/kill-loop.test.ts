@@ -144,12 +144,23 @@ api: { port: 0 }
     // MQTT: one publisher, QoS 1, each publish awaited (acknowledged by the broker, which holds it for the daemon's
     // persistent session until the daemon acknowledges it after its WAL write).
     const publisher = await mqtt.connectAsync(broker.url, { clientId: 'kill-loop-publisher' });
+    // For the diagnosis of a miscount: when each reading was acknowledged, the publisher's own connection events
+    // (mqtt.js resends an unacknowledged publish after a reconnect: the broker then holds it twice) and the kills.
+    const ackedAt: number[] = [];
+    const publisherEvents: string[] = [];
+    for (const event of ['offline', 'reconnect', 'close', 'error'] as const) {
+      publisher.on(event, () =>
+        publisherEvents.push(`${event} at ${Date.now()} after ${acked} acknowledged`),
+      );
+    }
+    const killedAt: number[] = [];
     let acked = 0;
     const flags = { publishing: true, writing: true };
     const publisherDone = (async () => {
       while (flags.publishing) {
         const r = reading(acked);
         await publisher.publishAsync(`s/${r.key}`, JSON.stringify({ ts: r.ts, v: r.v, t: r.t }), { qos: 1 });
+        ackedAt.push(Date.now());
         acked++;
         if (acked % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 40));
       }
@@ -195,6 +206,7 @@ api: { port: 0 }
         await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 1500));
       }
       up = false;
+      killedAt.push(Date.now());
       d.child.kill('SIGKILL');
       const exit = await d.exited;
       // A daemon killed during startup may have died on its own first: that is a failure, not a kill.
@@ -234,10 +246,24 @@ api: { port: 0 }
       throw err;
     });
     const fileResults = [...file.unique.values()];
+    const countedN = total(fileResults, 'mqtt-1s', 'n');
+    const countedSum = total(fileResults, 'mqtt-1s', 'v_sum');
+    // Reading i carries v = i: one reading counted twice shows as n + 1 and v_sum + i.
+    const miscount =
+      countedN === acked && countedSum === mqttSum
+        ? ''
+        : [
+            `counted ${countedN} of ${acked} acknowledged readings, v_sum off by ${countedSum - mqttSum}`,
+            countedN === acked + 1
+              ? `one reading counted twice: #${countedSum - mqttSum}, acknowledged at ${ackedAt[countedSum - mqttSum] ?? '?'}`
+              : '',
+            `kills at ${killedAt.join(', ')}`,
+            `publisher events: ${publisherEvents.join('; ') || 'none'}`,
+          ].join('\n');
     // (The flush reading's own window stays open.)
-    expect(total(fileResults, 'mqtt-1s', 'n')).toBe(acked);
+    expect(countedN, miscount).toBe(acked);
     // The sum of v proves each reading is counted once, not only the right number of times.
-    expect(total(fileResults, 'mqtt-1s', 'v_sum')).toBe(mqttSum);
+    expect(countedSum, miscount).toBe(mqttSum);
 
     // Kafka: the same results, read by kcat (an independent consumer), once the outbox has drained.
     const kafkaMessages = await waitFor(
