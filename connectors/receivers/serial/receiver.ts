@@ -13,7 +13,7 @@
 // while the WAL writes, as the MQTT receiver does). Once READ_AHEAD frames wait, the port is paused, so the
 // kernel's buffer (and RTS/CTS when on) holds the device back, until the next deliver() takes them.
 import { constants as fsConstants } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import { createFramer, type Frame, type Framer } from '../../../hardware/framing/index.js';
 import type { RawMessage, Receiver, ReceiverHost } from '../../types.js';
@@ -68,6 +68,9 @@ export function openError(path: string, err: unknown): SerialReceiverError {
  */
 export const READ_AHEAD = 1000;
 
+/** How often a connected port's path is checked for existence (an unplugged device's node disappears). */
+const PATH_CHECK_MS = 1000;
+
 /** Printable bytes kept in a frame error's reason: the raw bytes themselves go in the dead letter. */
 const HEX_PREVIEW = 32;
 
@@ -89,6 +92,8 @@ class Connection {
   paused = false;
   silenceTimer: NodeJS.Timeout | undefined;
   tickTimer: NodeJS.Timeout | undefined;
+  /** Checks that the device's path still exists (see #watchPath). */
+  pathTimer: NodeJS.Timeout | undefined;
   /** Set once release began: resolves when the port is closed. Awaited by the next connect(). */
   released: Promise<void> | undefined;
   constructor(readonly port: SerialPort) {}
@@ -192,6 +197,7 @@ export class SerialReceiver implements Receiver {
     this.#host.log.info({ receiver: this.id, path, baudRate: this.#config.baudRate }, 'serial port open');
     if (this.#config.modbusDevices !== undefined) this.#startPoller(conn, this.#config.modbusDevices);
     this.#armSilence(conn);
+    this.#watchPath(conn, path);
     // What was read before an unplug and not yet delivered goes first.
     if (this.#queue.length > 0) this.#deliverNext();
   }
@@ -306,6 +312,33 @@ export class SerialReceiver implements Receiver {
     );
   }
 
+  /**
+   * An unplugged USB adapter's device node (and its /dev/serial/by-id link) disappears. The port's close or read
+   * error usually says so first, but not always: a port with no read in flight at that moment can sit on a dead
+   * file descriptor. So the path is checked every PATH_CHECK_MS as well, and its disappearance is an unplug.
+   */
+  #watchPath(conn: Connection, path: string): void {
+    conn.pathTimer = setInterval(() => {
+      stat(path).then(
+        () => undefined,
+        (err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return;
+          this.#lost(
+            conn,
+            new SerialReceiverError(
+              'lost',
+              `${path} is gone (device unplugged?); reopening when it is back`,
+              {
+                cause: err,
+              },
+            ),
+          );
+        },
+      );
+    }, PATH_CHECK_MS);
+    conn.pathTimer.unref();
+  }
+
   #armSilence(conn: Connection): void {
     const silence = this.#config.silence;
     if (silence === undefined || silence <= 0 || !conn.live) return;
@@ -398,6 +431,7 @@ export class SerialReceiver implements Receiver {
     conn.live = false;
     clearTimeout(conn.silenceTimer);
     clearTimeout(conn.tickTimer);
+    clearInterval(conn.pathTimer);
     if (this.#poller !== undefined) {
       this.#poller.stop();
       this.#poller = undefined;
