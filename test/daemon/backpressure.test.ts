@@ -1,7 +1,7 @@
 // Bounded memory under a flood: with a tiny intake bound and batches far slower than the broker, the gateway
 // holds at most the bound in memory, reports backpressure, and leaves the rest with the broker (the MQTT
 // receiver stops reading and acknowledging); as batches drain the intake everything arrives, nothing lost.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -9,6 +9,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createGateway, type Gateway } from '../../daemon/app.js';
 import { loadConfig } from '../../daemon/config/load.js';
+import { mqttSensors, writeCountingConfig } from '../support/gateway-configs.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { readJsonLines } from '../support/jsonl.js';
 import { waitFor } from '../support/wait.js';
@@ -43,23 +44,13 @@ const results = (file: string): Promise<Result[]> => readJsonLines<Result>(file)
 test('holds at most the intake bound, leaves the rest with the broker, and loses nothing', async () => {
   const out = path.join(dir, 'out.jsonl');
   const file = path.join(dir, 'sluice.yaml');
-  await writeFile(
-    file,
-    `gateway: { id: bp }
-batch: { interval: 500ms }
-state: { dir: ${path.join(dir, 'state')} }
-receivers:
-  sensors: { type: mqtt, url: "${broker.url}", topics: ["s/+"], qos: 1, key: "topicParts[1]", time: ts }
-pipelines:
-  counts:
-    from: [sensors]
-    window: { length: 1s, lateness: 1h }
-    aggregate: { n: count(), v_sum: sum(v) }
-    to: [out]
-sinks:
-  out: { type: file, path: ${out} }
-`,
-  );
+  await writeCountingConfig(file, {
+    id: 'bp',
+    stateDir: path.join(dir, 'state'),
+    batchInterval: '500ms',
+    receivers: { sensors: mqttSensors({ url: broker.url, qos: 1 }) },
+    out,
+  });
   gateway = createGateway(await loadConfig(file), {
     log: pino({ level: 'silent' }),
     intake: { maxPending: MAX_PENDING },

@@ -2,7 +2,7 @@
 // last error while the broker is down, the supervisor reconnects it with backoff on its own, and every QoS 1
 // reading published before the stop (some still unacknowledged when the broker stops), right after the restart
 // (while the gateway is still backing off) and after the reconnect is counted exactly once in the window results.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createGateway, type Gateway } from '../../daemon/app.js';
 import { loadConfig } from '../../daemon/config/load.js';
 import type { BackoffOptions } from '../../daemon/supervisor.js';
+import { mqttSensors, writeCountingConfig } from '../support/gateway-configs.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { publishReadings } from '../support/readings.js';
 import { receiverStatus } from '../support/gateway-status.js';
@@ -49,23 +50,12 @@ async function publish(first: number, count: number): Promise<void> {
 test('reconnects on its own after a broker restart and counts every QoS 1 reading exactly once', async () => {
   const out = path.join(dir, 'out.jsonl');
   const file = path.join(dir, 'sluice.yaml');
-  await writeFile(
-    file,
-    `gateway: { id: restart }
-batch: { interval: 100ms }
-state: { dir: ${path.join(dir, 'state')} }
-receivers:
-  sensors: { type: mqtt, url: "${broker.url}", topics: ["s/+"], qos: 1, key: "topicParts[1]", time: ts }
-pipelines:
-  counts:
-    from: [sensors]
-    window: { length: 1s, lateness: 1h }
-    aggregate: { n: count(), v_sum: sum(v) }
-    to: [out]
-sinks:
-  out: { type: file, path: ${out} }
-`,
-  );
+  await writeCountingConfig(file, {
+    id: 'restart',
+    stateDir: path.join(dir, 'state'),
+    receivers: { sensors: mqttSensors({ url: broker.url, qos: 1 }) },
+    out,
+  });
   // Quick retries while the broker is down; the test lengthens them later (the supervisor reads these options
   // at every failure) to publish while the gateway is still backing off.
   const backoff: BackoffOptions = { initialMs: 50, maxMs: 200, random: () => 0.5 };

@@ -10,6 +10,8 @@ export interface CountingConfig {
   id: string;
   /** state.dir */
   stateDir: string;
+  /** batch.interval; default 100ms. */
+  batchInterval?: string;
   /** The receivers by name; the pipeline `counts` reads from all of them. */
   receivers: Record<string, Record<string, unknown>>;
   /** The file sink's path (the sink is named `file`). */
@@ -34,7 +36,7 @@ export function mqttSensors(overrides: Record<string, unknown>): Record<string, 
 export function countingConfig(config: CountingConfig): string {
   return stringify({
     gateway: { id: config.id },
-    batch: { interval: '100ms' },
+    batch: { interval: config.batchInterval ?? '100ms' },
     state: { dir: config.stateDir },
     receivers: config.receivers,
     pipelines: {
