@@ -28,3 +28,16 @@ export function fusedReader<T>(parent: DStream<T>): (timeMs: number) => FusedBat
     return items === null ? null : { items, f: undefined };
   };
 }
+
+/** Folds every [key, value] pair of a batch, applying the fused map function first when there is one. */
+export function foldPairs<K, V>(batch: FusedBatch<readonly [K, V]>, fold: (key: K, value: V) => void): void {
+  const { items, f } = batch;
+  if (f === undefined) {
+    for (const kv of items as readonly (readonly [K, V])[]) fold(kv[0], kv[1]);
+    return;
+  }
+  for (const item of items) {
+    const kv = f(item);
+    fold(kv[0], kv[1]);
+  }
+}

@@ -8,7 +8,7 @@ import type { Mergeable } from '../aggregates/aggregate.js';
 import type { DStream, OperatorState } from '../dstream.js';
 import { EngineError } from '../engine-error.js';
 import { KeySlots } from '../keys.js';
-import { fusedReader } from '../fusion.js';
+import { foldPairs, fusedReader } from '../fusion.js';
 import { checkWindow, gcd } from './window-checks.js';
 import type { ColumnarAggregator } from '../aggregates/set-aggregator.js';
 import { columnarAggregateByKeyAndWindow } from './columnar-window.js';
@@ -101,17 +101,7 @@ export function aggregateByKeyAndWindow<K, V, P, R>(
     if (t <= observedMs) return;
     observedMs = t;
     const batch = read(t);
-    if (batch !== null) {
-      const { items, f } = batch;
-      if (f === undefined) {
-        for (const kv of items as readonly (readonly [K, V])[]) fold(kv[0], kv[1]);
-      } else {
-        for (const item of items) {
-          const kv = f(item);
-          fold(kv[0], kv[1]);
-        }
-      }
-    }
+    if (batch !== null) foldPairs(batch, fold);
     if (!tumbling && (t - zero()) % paneMs === 0) closePane(t);
   };
 

@@ -16,7 +16,7 @@ import type { AggregatorColumns } from '../aggregates/set-aggregator.js';
 import type { DStream, OperatorState } from '../dstream.js';
 import { EngineError } from '../engine-error.js';
 import { KeySlots } from '../keys.js';
-import { fusedReader } from '../fusion.js';
+import { foldPairs, fusedReader } from '../fusion.js';
 
 interface Snapshot {
   columnar: 1;
@@ -191,17 +191,7 @@ export function columnarAggregateByKeyAndWindow<K, V, R>(
     if (t <= observedMs) return;
     observedMs = t;
     const batch = read(t);
-    if (batch !== null) {
-      const { items, f } = batch;
-      if (f === undefined) {
-        for (const kv of items as readonly (readonly [K, V])[]) fold(kv[0], kv[1]);
-      } else {
-        for (const item of items) {
-          const kv = f(item);
-          fold(kv[0], kv[1]);
-        }
-      }
-    }
+    if (batch !== null) foldPairs(batch, fold);
     if (!tumbling && (t - zero()) % paneMs === 0) closePane((t - zero()) / paneMs);
   };
 
