@@ -9,6 +9,7 @@ import { gcSource } from './gc.js';
 import { medianTimes, recordsPerSecond, type MeasureOptions, type RunResult } from './measure.js';
 import { renderTable, throughputRow } from './report.js';
 import { Sink } from './sink.js';
+import { textFlag } from './flags.js';
 
 const KEYS = 10_000;
 const BATCHES = 100;
@@ -33,13 +34,8 @@ function batchesOf(keys: number, batches: number): Item[][] {
   );
 }
 
-function flag(flags: readonly string[], name: string): string | undefined {
-  const prefix = `--${name}=`;
-  return flags.find((f) => f.startsWith(prefix))?.slice(prefix.length);
-}
-
 export async function run(flags: readonly string[]): Promise<void> {
-  const repeats = Number(flag(flags, 'repeats') ?? 5);
+  const repeats = Number(textFlag(flags, 'repeats') ?? 5);
   const options: MeasureOptions = { warmup: 2, repeats };
   const batches = batchesOf(KEYS, BATCHES);
   const records = KEYS * BATCHES;

@@ -9,6 +9,7 @@ import { mapFilterReduceByKey } from './engine/map-filter-reduce-by-key.js';
 import { windowThroughput } from './engine/window-throughput.js';
 import { updateStateByKeyThroughput } from './engine/update-state-by-key.js';
 import { windowHeapPerKey } from './engine/window-heap-per-key.js';
+import { textFlag } from './flags.js';
 
 const RECORDS = 1_000_000;
 const KEYS = 10_000;
@@ -22,19 +23,14 @@ const HEAP_SLIDING_KEYS = 10_000;
 const SCENARIOS = ['map', 'window', 'state', 'heap'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
-function flag(flags: readonly string[], name: string): string | undefined {
-  const prefix = `--${name}=`;
-  return flags.find((f) => f.startsWith(prefix))?.slice(prefix.length);
-}
-
 function progress(text: string): void {
   process.stderr.write(`${text}\n`);
 }
 
 export async function run(flags: readonly string[]): Promise<void> {
-  const only = flag(flags, 'only')?.split(',');
+  const only = textFlag(flags, 'only')?.split(',');
   const selected = SCENARIOS.filter((s) => only === undefined || only.includes(s));
-  const repeats = Number(flag(flags, 'repeats') ?? 5);
+  const repeats = Number(textFlag(flags, 'repeats') ?? 5);
   const options: MeasureOptions = { warmup: 2, repeats };
   const want = (s: Scenario): boolean => selected.includes(s);
 

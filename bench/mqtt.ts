@@ -21,6 +21,7 @@ import { startReplayServer } from './mqtt/replay-server.js';
 import { encodePublishes, payloadOf, topicOf } from './mqtt/workload.js';
 import { compileConsumer, deployedNodeFlags } from './compile.js';
 import { renderTable, type Row } from './report.js';
+import { numberFlag, textFlag } from './flags.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** hand-rolled+flags: the hand-rolled loop with Sluice's Node flags, so the memory row shows both comparisons. */
@@ -40,15 +41,6 @@ interface Figures {
   rps: number;
   cpuS: number;
   peakRssBytes: number;
-}
-
-function flag(flags: readonly string[], name: string, fallback: number): number {
-  const hit = textFlag(flags, name);
-  return hit === undefined ? fallback : Number(hit);
-}
-
-function textFlag(flags: readonly string[], name: string): string | undefined {
-  return flags.find((f) => f.startsWith(`--${name}=`))?.slice(name.length + 3);
 }
 
 /** A comma-separated flag restricted to `known`; absent: all of them. */
@@ -211,9 +203,9 @@ function ratioRow(
 }
 
 export async function run(flags: readonly string[]): Promise<void> {
-  const n = flag(flags, 'messages', 200_000);
-  const window = flag(flags, 'window', 1000);
-  const runs = Math.max(1, flag(flags, 'runs', 1));
+  const n = numberFlag(flags, 'messages', 200_000);
+  const window = numberFlag(flags, 'window', 1000);
+  const runs = Math.max(1, numberFlag(flags, 'runs', 1));
   const sources = listFlag(flags, 'source', SOURCES);
   const consumers = listFlag(flags, 'consumers', CONSUMERS);
   const out: string[] = [];

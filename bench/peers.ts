@@ -34,6 +34,7 @@ import {
   type Windows,
 } from './peers/oracle.js';
 import { renderTable, throughputRow, type Row } from './report.js';
+import { numberFlag } from './flags.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PEERS = ['raw', 'hand-rolled', 'rxjs', 'node-red', 'sluice'] as const;
@@ -54,11 +55,6 @@ interface Figures {
   ackMs: number;
   doneMs: number;
   comparison: Comparison | undefined;
-}
-
-function flag(flags: readonly string[], name: string, fallback: number): number {
-  const hit = flags.find((f) => f.startsWith(`--${name}=`));
-  return hit === undefined ? fallback : Number(hit.slice(name.length + 3));
 }
 
 /** Transpiles peers/consumer.ts to plain JavaScript (no loader in the peers' processes). */
@@ -279,9 +275,9 @@ function ratioRow(scenario: string, sluice: number, baseline: number, maxRatio: 
 }
 
 export async function run(flags: readonly string[]): Promise<void> {
-  const n = flag(flags, 'messages', 1_000_000);
-  const window = flag(flags, 'window', 20_000);
-  const rounds = Math.max(1, flag(flags, 'rounds', 1));
+  const n = numberFlag(flags, 'messages', 1_000_000);
+  const window = numberFlag(flags, 'window', 20_000);
+  const rounds = Math.max(1, numberFlag(flags, 'rounds', 1));
   const out: string[] = [];
   const print = (line: string): void => {
     out.push(line);

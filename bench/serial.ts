@@ -20,6 +20,7 @@ import { compileConsumer, deployedNodeFlags } from './compile.js';
 import { describeMachine } from './machine.js';
 import { median as medianOf } from './measure.js';
 import { renderTable, type Row } from './report.js';
+import { numberFlag } from './flags.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CONSUMER = path.join(HERE, 'serial', 'consumer.ts');
@@ -51,11 +52,6 @@ interface Figures {
   mainCpuS: number;
   peakRssBytes: number;
   gcMs: GcMs;
-}
-
-function flag(flags: readonly string[], name: string, fallback: number): number {
-  const hit = flags.find((f) => f.startsWith(`--${name}=`))?.slice(name.length + 3);
-  return hit === undefined ? fallback : Number(hit);
 }
 
 /** The workload: n CSV lines of 10 sensors, 100 readings a second each in event time. */
@@ -136,8 +132,8 @@ function median(values: readonly number[]): number {
 }
 
 export async function run(flags: readonly string[]): Promise<void> {
-  const n = flag(flags, 'lines', 200_000);
-  const runs = flag(flags, 'runs', 3);
+  const n = numberFlag(flags, 'lines', 200_000);
+  const runs = numberFlag(flags, 'runs', 3);
   const chunks = workload(n);
   const launch: Launch = {
     script: await compileConsumer(CONSUMER, 'bench-serial'),

@@ -20,6 +20,7 @@ import { describeMachine } from './machine.js';
 import { buildDaemon, startBuiltDaemon, type BuiltDaemon } from './peers/daemon.js';
 import { renderSvg } from './soak/plot.js';
 import { BOUNDS, COLUMNS, growthChecks, type Check, type Sample } from './soak/trend.js';
+import { numberFlag } from './flags.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The Kafka broker is down for the first DOWN_S of every FLAP_S. */
@@ -30,15 +31,6 @@ const SIM_SENSORS = 50;
 const SERIAL_SENSORS = 2;
 const SERIAL_LINES_PER_S = 20;
 const DRAIN_TIMEOUT_MS = 120_000;
-
-function flag(argv: readonly string[], name: string, fallback: number): number {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    if (a.startsWith(`--${name}=`)) return Number(a.slice(name.length + 3));
-    if (a === `--${name}` && argv[i + 1] !== undefined) return Number(argv[i + 1]);
-  }
-  return fallback;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -195,10 +187,10 @@ async function sampleOnce(daemon: BuiltDaemon, stateDir: string, t0: number, kaf
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const minutes = flag(argv, 'minutes', 30);
-  const warmupMin = flag(argv, 'warmup', Math.min(5, minutes / 6));
-  const intervalS = flag(argv, 'interval', 5);
-  const rate = flag(argv, 'rate', 500);
+  const minutes = numberFlag(argv, 'minutes', 30);
+  const warmupMin = numberFlag(argv, 'warmup', Math.min(5, minutes / 6));
+  const intervalS = numberFlag(argv, 'interval', 5);
+  const rate = numberFlag(argv, 'rate', 500);
   if (!(minutes > 0) || !(warmupMin >= 0) || warmupMin >= minutes || !(intervalS > 0) || !(rate > 0)) {
     console.error('usage: npm run soak -- --minutes N [--warmup M] [--interval S] [--rate R]');
     return 2;

@@ -18,6 +18,7 @@ import { Supervisor } from '../daemon/supervisor.js';
 import { startKafkaMock } from '../test/support/kafka-mock.js';
 import { describeMachine } from './machine.js';
 import { renderTable, throughputRow } from './report.js';
+import { textFlag } from './flags.js';
 
 const CHUNK = 500;
 const T0 = 1_700_000_000_000;
@@ -27,11 +28,6 @@ const silent: Logger = {
   warn: () => undefined,
   error: () => undefined,
 };
-
-function flag(flags: readonly string[], name: string): string | undefined {
-  const prefix = `--${name}=`;
-  return flags.find((f) => f.startsWith(prefix))?.slice(prefix.length);
-}
 
 /** Record i: a window result of one of 1000 sensors, about 190 bytes of JSON. */
 function record(i: number): OutboxEntry {
@@ -62,8 +58,8 @@ async function fill(store: Store, set: OutboxSet, from: number, to: number): Pro
 }
 
 export async function run(flags: readonly string[]): Promise<void> {
-  const records = Number(flag(flags, 'records') ?? 1_000_000);
-  const rounds = Number(flag(flags, 'rounds') ?? 5);
+  const records = Number(textFlag(flags, 'records') ?? 1_000_000);
+  const rounds = Number(textFlag(flags, 'rounds') ?? 5);
   const perRound = Math.ceil(records / rounds);
   console.log('# upstream');
   console.log(`machine: ${describeMachine()}`);
