@@ -34,7 +34,9 @@ async function runUntilCommitted(config: string, batches: number): Promise<void>
   const d = startDaemon(['run', '-c', config], { SLUICE_LOG_LEVEL: 'info' });
   await d.waitForLog('running');
   const committed = (): number => (d.output().match(/"msg":"window results committed"/g) ?? []).length;
-  while (committed() < batches) await new Promise((r) => setTimeout(r, 50));
+  await waitFor(`${batches} committed batches`, () => (committed() >= batches ? true : undefined), {
+    timeoutMs: 60_000,
+  });
   d.child.kill('SIGTERM');
   expect((await d.exited).code, d.output().slice(-2000)).toBe(0);
 }

@@ -92,11 +92,13 @@ async function supervised(cfg: TcpReceiverConfig): Promise<SupervisedHost> {
 const values = (host: DecodingHost): unknown[] => host.records.map((r) => r.fields.v);
 
 async function waitForClient(s: LineServer, n = 1): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (s.clients.length < n) {
-    if (Date.now() > deadline) throw new Error(`no client connected to port ${s.port}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitFor(
+    `${n} client(s) connected to port ${s.port}`,
+    () => (s.clients.length >= n ? true : undefined),
+    {
+      timeoutMs: 10_000,
+    },
+  );
 }
 
 it('reads lines split across writes, CR LF or LF, and dead-letters a malformed one', async () => {
