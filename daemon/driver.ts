@@ -243,7 +243,9 @@ export class Driver {
     if (ctx.lastBatchTime() !== undefined) {
       ops.push({ type: 'put', sublevel: this.store.meta, key: CHECKPOINT, value: this.checkpoint(toSeq) });
     }
-    this.rejectedToOps(ops);
+    // A replayed batch rejects what it rejected before the crash, and those dead letters were committed with
+    // its cut: writing them again would keep each one twice.
+    this.graph.takeRejected();
     await this.store.write(ops);
     if (touched.size > 0) this.notify(touched);
     return report;

@@ -250,6 +250,30 @@ describe('driver recovery', () => {
     await b.stop();
   });
 
+  test('after a crash does not write the dead letters of replayed batches again', async () => {
+    now = T;
+    const a = await boot(config('100ms'));
+    await deliver(a, 'k', range(0, 1000));
+    await deliver(a, 'k', [2500]); // the watermark passes 1 s: window [0, 1 s) is emitted
+    await runUntil(a, T + 100);
+    await deliver(a, 'k', [10, 20]); // too late for their window: the pipeline rejects them
+    await runUntil(a, T + 200);
+    const letters = async (store: Store): Promise<[string, unknown][]> => {
+      const all: [string, unknown][] = [];
+      for await (const entry of store.dead.iterator()) all.push(entry);
+      return all;
+    };
+    const before = await letters(a.store);
+    expect(before).toHaveLength(2);
+    await a.crash();
+
+    const b = await boot(config('100ms'));
+    expect(b.report).toMatchObject({ replayedRecords: 13 });
+    // The replayed batch rejects the same two again; they were committed with it the first time.
+    expect(await letters(b.store)).toEqual(before);
+    await b.stop();
+  });
+
   test('after a crash and an incompatible pipeline change, keeps the committed results still in the outbox', async () => {
     now = T;
     const a = await boot(config('100ms', '1s'));
