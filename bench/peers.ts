@@ -7,7 +7,10 @@
 // PUBACK and the results file holds every window the workload closes. Every implementation's windows are
 // compared with the ones computed from the workload; a mismatch is printed loudly and sets exit code 1.
 // Flags: --messages=N (1000000), --window=N unacknowledged (20000), --rounds=N (1; the table shows medians),
-// --worktree (build Sluice from the working tree instead of HEAD, to measure uncommitted changes).
+// --worktree (build Sluice from the working tree instead of HEAD, to measure uncommitted changes),
+// --only=sluice,hand (run only these implementations: names or prefixes of raw, hand-rolled, rxjs, node-red, sluice;
+// the ratio rows whose two sides both ran are printed; a partial run saves no results file unless --out is given),
+// --out=FILE (save the table there instead of bench/results/peers-<date>.txt).
 // The window is large on purpose: at 1000 (the MQTT benchmark's) every mqtt.js consumer stops near 20k
 // records/s on the 2-core VM while both the server and the consumer are mostly idle (the acknowledgement round
 // trip bounds it: 5000 gives ~80k/s), and the table would measure that instead of the consumers.
@@ -34,7 +37,7 @@ import {
   type Windows,
 } from './peers/oracle.js';
 import { renderTable, throughputRow, type Row } from './report.js';
-import { numberFlag } from './flags.js';
+import { numberFlag, textFlag } from './flags.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PEERS = ['raw', 'hand-rolled', 'rxjs', 'node-red', 'sluice'] as const;
@@ -46,6 +49,24 @@ const LABELS: Record<Peer, string> = {
   'node-red': `(d) Node-RED ${NODE_RED_VERSION}`,
   sluice: '(e) Sluice, durability process',
 };
+
+/** The peers --only names (each a name or a unique prefix of one), in the table's order; all without the flag. */
+export function selectPeers(only: string | undefined): Peer[] {
+  if (only === undefined) return [...PEERS];
+  const chosen = new Set<Peer>();
+  for (const word of only.split(',').map((w) => w.trim().toLowerCase())) {
+    if (word === '') continue;
+    const hits = PEERS.filter((p) => p === word || p.startsWith(word));
+    const hit = hits.length === 1 ? hits[0] : PEERS.find((p) => p === word);
+    if (hit === undefined)
+      throw new Error(
+        `--only: "${word}" ${hits.length > 1 ? `is ambiguous (${hits.join(', ')})` : 'names no implementation'}; known: ${PEERS.join(', ')}`,
+      );
+    chosen.add(hit);
+  }
+  if (chosen.size === 0) throw new Error(`--only names no implementation; known: ${PEERS.join(', ')}`);
+  return PEERS.filter((p) => chosen.has(p));
+}
 
 interface Figures {
   rps: number;
@@ -278,6 +299,8 @@ export async function run(flags: readonly string[]): Promise<void> {
   const n = numberFlag(flags, 'messages', 1_000_000);
   const window = numberFlag(flags, 'window', 20_000);
   const rounds = Math.max(1, numberFlag(flags, 'rounds', 1));
+  const peers = selectPeers(textFlag(flags, 'only'));
+  const outFlag = textFlag(flags, 'out');
   const out: string[] = [];
   const print = (line: string): void => {
     out.push(line);
@@ -292,20 +315,24 @@ export async function run(flags: readonly string[]): Promise<void> {
   const toolsDir = path.join(HERE, '.peers');
   await mkdir(toolsDir, { recursive: true });
   process.stderr.write('  building the daemon, installing Node-RED, computing the expected windows\n');
-  const [{ main: daemon, source }, red, consumer] = await Promise.all([
-    buildDaemon('dist', flags.includes('--worktree') ? null : 'HEAD'),
-    installNodeRed(),
+  const [built, red, consumer] = await Promise.all([
+    peers.includes('sluice') ? buildDaemon('dist', flags.includes('--worktree') ? null : 'HEAD') : undefined,
+    peers.includes('node-red') ? installNodeRed() : '',
     transpileConsumer(toolsDir),
   ]);
-  print(`sluice built from ${source}; Node-RED ${NODE_RED_VERSION}, rxjs and mqtt.js from the repository`);
+  const daemon = built?.main ?? '';
+  if (peers.length < PEERS.length) print(`only: ${peers.join(', ')}`);
+  print(
+    `${built === undefined ? '' : `sluice built from ${built.source}; `}Node-RED ${NODE_RED_VERSION}, rxjs and mqtt.js from the repository`,
+  );
   const expected = expectedWindows(n);
   const packets = encodePublishes(n);
   const tools = { consumer, daemon, red, tmp };
-  const runs = new Map<Peer, Figures[]>(PEERS.map((p) => [p, []]));
+  const runs = new Map<Peer, Figures[]>(peers.map((p) => [p, []]));
   const problems: string[] = [];
   try {
     for (let round = 1; round <= rounds; round++) {
-      for (const peer of PEERS) {
+      for (const peer of peers) {
         process.stderr.write(`  round ${round}: ${peer}\n`);
         const f = await measure(peer, packets, window, expected, tools);
         runs.get(peer)?.push(f);
@@ -349,7 +376,7 @@ export async function run(flags: readonly string[]): Promise<void> {
       `windows (${expected.size})`,
     ]),
   );
-  for (const p of PEERS) {
+  for (const p of peers) {
     const cs = (runs.get(p) ?? []).map((f) => f.comparison);
     const repeats = Math.max(0, ...cs.map((c) => c?.duplicates ?? 0));
     const correctness =
@@ -371,17 +398,42 @@ export async function run(flags: readonly string[]): Promise<void> {
     );
   }
   print('');
-  const rows: Row[] = [
-    rateRow('(e) Sluice vs (d) Node-RED, records/s', rps('sluice'), rps('node-red'), 5),
-    ratioRow('(e) Sluice vs (d) Node-RED, peak RSS', rss('sluice'), rss('node-red'), 0.5),
-    rateRow('(e) Sluice vs (b) hand-rolled, records/s', rps('sluice'), rps('hand-rolled'), 0.8),
-    rateRow('(e) Sluice vs (c) RxJS, records/s', rps('sluice'), rps('rxjs')),
-    rateRow('(b) hand-rolled vs (a) raw, records/s', rps('hand-rolled'), rps('raw')),
+  const ran = (a: Peer, b: Peer): boolean => runs.has(a) && runs.has(b);
+  const rows: [boolean, () => Row][] = [
+    [
+      ran('sluice', 'node-red'),
+      () => rateRow('(e) Sluice vs (d) Node-RED, records/s', rps('sluice'), rps('node-red'), 5),
+    ],
+    [
+      ran('sluice', 'node-red'),
+      () => ratioRow('(e) Sluice vs (d) Node-RED, peak RSS', rss('sluice'), rss('node-red'), 0.5),
+    ],
+    [
+      ran('sluice', 'hand-rolled'),
+      () => rateRow('(e) Sluice vs (b) hand-rolled, records/s', rps('sluice'), rps('hand-rolled'), 0.8),
+    ],
+    [ran('sluice', 'rxjs'), () => rateRow('(e) Sluice vs (c) RxJS, records/s', rps('sluice'), rps('rxjs'))],
+    [
+      ran('hand-rolled', 'raw'),
+      () => rateRow('(b) hand-rolled vs (a) raw, records/s', rps('hand-rolled'), rps('raw')),
+    ],
     // Records/s stops at what the feeder and the loopback deliver; records per CPU second is the consumer's cost.
-    rateRow('(e) Sluice vs (d) Node-RED, records per CPU s', n / cpu('sluice'), n / cpu('node-red')),
-    rateRow('(e) Sluice vs (b) hand-rolled, records per CPU s', n / cpu('sluice'), n / cpu('hand-rolled')),
+    [
+      ran('sluice', 'node-red'),
+      () => rateRow('(e) Sluice vs (d) Node-RED, records per CPU s', n / cpu('sluice'), n / cpu('node-red')),
+    ],
+    [
+      ran('sluice', 'hand-rolled'),
+      () =>
+        rateRow(
+          '(e) Sluice vs (b) hand-rolled, records per CPU s',
+          n / cpu('sluice'),
+          n / cpu('hand-rolled'),
+        ),
+    ],
   ];
-  for (const line of renderTable(rows)) print(line);
+  const shown = rows.filter(([show]) => show).map(([, row]) => row());
+  if (shown.length > 0) for (const line of renderTable(shown)) print(line);
   if (problems.length > 0) {
     print('');
     print(`!!! CORRECTNESS: ${problems.length} implementation run(s) disagree with the expected windows !!!`);
@@ -390,9 +442,17 @@ export async function run(flags: readonly string[]): Promise<void> {
   } else
     print(`correctness: every implementation wrote the ${expected.size} expected windows with equal values`);
 
+  if (outFlag === undefined && peers.length < PEERS.length) {
+    process.stderr.write('  partial run (--only): no results file saved (give --out=FILE to save one)\n');
+    return;
+  }
   const dir = path.join(HERE, 'results');
   await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `peers-${new Date().toISOString().slice(0, 10)}.txt`);
+  const file =
+    outFlag !== undefined
+      ? path.resolve(outFlag)
+      : path.join(dir, `peers-${new Date().toISOString().slice(0, 10)}.txt`);
+  await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, `${out.join('\n')}\n`);
   process.stderr.write(`  saved ${path.relative(process.cwd(), file)}\n`);
 }
