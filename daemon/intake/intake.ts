@@ -2,15 +2,22 @@
 // (leader/follower: the first message starts a write at once, and whatever arrives during it rides on the next
 // one), and holds them until the driver cuts them into a batch. deliver() resolves only once a message is
 // durable, which is when receivers acknowledge. The number of records waiting for a batch is bounded: when full,
-// deliver() waits (backpressure). Each write puts its records into the WAL as one entry (wal.ts).
+// deliver() waits (backpressure). Each write puts its records into the WAL as one binary entry (wal.ts), encoded
+// as they are delivered.
 import type { DeliverOptions, RawMessage } from '../../connectors/types.js';
 import { SluiceError } from '../errors.js';
 import type { BatchOp, Store } from '../store/store.js';
 import { parseSeqKey, seqKey } from '../store/keys.js';
 import { deadLetter, type DeadLetter } from './dead-letter.js';
-import type { BuildResult, IngestRecord } from './record.js';
-import { RedeliveryFilter, type FilterWrite, type FingerprintChunk } from './redelivery-filter.js';
-import { encodeWalGroup, type WalGroup } from './wal.js';
+import type { IngestRecord, RecordBuilder } from './record.js';
+import {
+  encodeFingerprints,
+  parseFingerprints,
+  RedeliveryFilter,
+  type FilterWrite,
+  type FingerprintChunk,
+} from './redelivery-filter.js';
+import { WalWriter, type WalGroup } from './wal.js';
 
 /** Meta key prefix of the receivers' redelivery filters: `redelivery/<receiver>/<chunk>` (an older form kept the
  * whole filter under `redelivery/<receiver>`). */
@@ -68,13 +75,15 @@ export class Intake {
   /** Records of the next write, with consecutive sequence numbers from bufferFirstSeq. */
   private bufferRecords: IngestRecord[] = [];
   private bufferFirstSeq = 0;
+  /** The next write's WAL entry, bufferRecords encoded as they come. */
+  private walWriter = new WalWriter();
   private bufferWaiters: Waiter[] = [];
   /** A write is queued on `flushing` and has not yet taken the buffer: deliveries until then ride on it. */
   private flushQueued = false;
   /** The chain of group commits, one after the other; settles when the last queued write has. */
   private flushing: Promise<void> = Promise.resolve();
   private roomWaiters: (() => void)[] = [];
-  private readonly builders = new Map<string, (m: RawMessage) => BuildResult>();
+  private readonly builders = new Map<string, RecordBuilder>();
   private readonly filters = new Map<string, RedeliveryFilter>();
   readonly counters = new Map<string, ReceiverCounters>();
   /** The last store error (a full disk), cleared by the next successful write. */
@@ -90,7 +99,7 @@ export class Intake {
   }
 
   /** Registers how a receiver's messages become records. */
-  addReceiver(id: string, build: (m: RawMessage) => BuildResult): void {
+  addReceiver(id: string, build: RecordBuilder): void {
     this.builders.set(id, build);
     const prefix = redeliveryPrefix(id);
     this.filters.set(id, new RedeliveryFilter((n) => `${prefix}${seqKey(n)}`));
@@ -122,9 +131,9 @@ export class Intake {
       // '0' follows '/': the range holds exactly the keys under `<receiver>/`, in chunk order.
       for await (const [key, value] of this.store.meta.iterator({ gte: prefix, lt: `${whole}0` })) {
         last = Math.max(last, parseSeqKey(key.slice(prefix.length)));
-        if (Array.isArray(value) && value.every((v) => typeof v === 'number')) {
-          chunks.push({ key, fingerprints: Int32Array.from(value) });
-        } else legacy.push(key);
+        const fingerprints = parseFingerprints(value);
+        if (fingerprints !== undefined) chunks.push({ key, fingerprints });
+        else legacy.push(key);
       }
       filter.restore(chunks, last, legacy);
     }
@@ -184,6 +193,7 @@ export class Intake {
     // The bound holds per record: a long delivery fills the room there is, has that part written (so the
     // driver can cut it and make room), and waits for more. It resolves once all of it is durable.
     const parts: Promise<void>[] = [];
+    const jsonPayload = build.jsonPayload === true;
     for (const message of messages) {
       if (this.pendingCount >= this.maxPending) {
         if (this.buffer.length > 0 || this.bufferRecords.length > 0) parts.push(this.sealPart());
@@ -199,6 +209,7 @@ export class Intake {
         if (this.bufferRecords.length === 0) this.bufferFirstSeq = this.nextSeq;
         this.nextSeq++;
         this.bufferRecords.push(built.record);
+        this.walWriter.add(built.record, jsonPayload ? message.payload : undefined);
         counters.records++;
         counters.lastRecordMs = message.arrivalMs;
       } else {
@@ -293,13 +304,16 @@ export class Intake {
     const records = this.bufferRecords;
     const firstSeq = this.bufferFirstSeq;
     const waiters = this.bufferWaiters;
+    const wal = this.walWriter;
     this.buffer = [];
     this.bufferRecords = [];
     this.bufferWaiters = [];
+    // Sized like this entry: the next write of a steady stream needs about as much.
+    this.walWriter = new WalWriter(wal.bytes + (wal.bytes >> 2));
     if (waiters.length === 0) return;
     const walKey = seqKey(firstSeq);
     if (records.length > 0) {
-      ops.push({ type: 'put', sublevel: this.store.wal, key: walKey, value: encodeWalGroup(records) });
+      ops.push({ type: 'put', sublevel: this.store.wal, key: walKey, value: wal.finish() });
     }
     // Each filter's staged fingerprints are exactly this write's messages' (deliveries during the write stage
     // theirs for the next one): commit or discard only these.
@@ -308,7 +322,7 @@ export class Intake {
       if (!f.dirty) continue;
       const plan = f.planWrite();
       dirty.push([f, plan]);
-      const fingerprints = Array.from(plan.put.fingerprints);
+      const fingerprints = encodeFingerprints(plan.put.fingerprints);
       ops.push({ type: 'put', sublevel: this.store.meta, key: plan.put.key, value: fingerprints });
       for (const key of plan.del) ops.push({ type: 'del', sublevel: this.store.meta, key });
     }

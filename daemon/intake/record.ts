@@ -40,6 +40,12 @@ export interface RecordSpec {
 export type BuildResult =
   { ok: true; record: IngestRecord } | { ok: true; record: null } | { ok: false; reason: string };
 
+/**
+ * A receiver's builder. `jsonPayload`: every record it builds has as fields exactly its message's payload parsed as
+ * JSON (formats json and modbus), so the write-ahead log can store the payload's bytes instead of the fields.
+ */
+export type RecordBuilder = ((message: RawMessage) => BuildResult) & { readonly jsonPayload?: boolean };
+
 /** The payload decoder of one receiver: stateful for stream formats that learn from the stream (a CSV header). */
 function decoderFor(spec: RecordSpec): (payload: Buffer) => DecodeResult | null {
   const { format, columns, header } = spec;
@@ -114,12 +120,13 @@ function fastKey(
   return null;
 }
 
-export function recordBuilder(spec: RecordSpec): (message: RawMessage) => BuildResult {
+export function recordBuilder(spec: RecordSpec): RecordBuilder {
   const decode = decoderFor(spec);
   const { receiver, key, time, timeFormat } = spec;
+  const jsonPayload = spec.format === 'json' || spec.format === 'modbus';
   const direct = key === undefined ? null : fastKey(key.source);
   const strings = new Interner();
-  return (message) => {
+  const build = (message: RawMessage): BuildResult => {
     if (message.error !== undefined) return { ok: false, reason: message.error };
     const decoded = decode(message.payload);
     if (decoded === null) return { ok: true, record: null };
@@ -163,4 +170,5 @@ export function recordBuilder(spec: RecordSpec): (message: RawMessage) => BuildR
       },
     };
   };
+  return Object.assign(build, { jsonPayload });
 }

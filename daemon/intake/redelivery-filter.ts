@@ -13,7 +13,7 @@ import type { RawMessage } from '../../connectors/types.js';
 /** Recent messages remembered per receiver (at least): more than any broker keeps in flight to one client. */
 const REMEMBERED = 2048;
 
-/** A write's worth of fingerprints (int32 pairs), stored under `key` as a JSON array of numbers. */
+/** A write's worth of fingerprints (int32 pairs), stored under `key` (encodeFingerprints). */
 export interface FingerprintChunk {
   key: string;
   fingerprints: Int32Array;
@@ -174,4 +174,26 @@ export class RedeliveryFilter {
     this.stagedPairs.copyWithin(0, 2 * n, 2 * this.staged);
     this.staged -= n;
   }
+}
+
+/** A chunk's fingerprints as stored: base64 of their int32 pairs, little-endian (one short string per write, where
+ * a JSON array of numbers cost a number formatted per fingerprint half). */
+export function encodeFingerprints(fingerprints: Int32Array): string {
+  const bytes = Buffer.allocUnsafe(fingerprints.length * 4);
+  for (let i = 0; i < fingerprints.length; i++) bytes.writeInt32LE(fingerprints[i] as number, i * 4);
+  return bytes.toString('base64');
+}
+
+/** A stored chunk's fingerprints: base64 (encodeFingerprints) or the older JSON array of numbers; undefined for
+ * anything else (an older filter stored whole, with another hash). */
+export function parseFingerprints(value: unknown): Int32Array | undefined {
+  if (typeof value === 'string') {
+    const bytes = Buffer.from(value, 'base64');
+    if (bytes.length % 8 !== 0) return undefined;
+    const out = new Int32Array(bytes.length / 4);
+    for (let i = 0; i < out.length; i++) out[i] = bytes.readInt32LE(i * 4);
+    return out;
+  }
+  if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return Int32Array.from(value);
+  return undefined;
 }

@@ -16,12 +16,21 @@ function jsonSublevel(db: Level<string, unknown>, name: string) {
 /** A sublevel with text keys and JSON values. */
 export type JsonLevel = ReturnType<typeof jsonSublevel>;
 
+function bytesSublevel(db: Level<string, unknown>, name: string) {
+  return db.sublevel<string, Uint8Array>(name, { valueEncoding: 'view' });
+}
+
+/** A sublevel with text keys and binary values, stored and read back as they are (the write-ahead log). */
+export type BytesLevel = ReturnType<typeof bytesSublevel>;
+
 export type BatchOp =
   | { type: 'put'; sublevel: JsonLevel; key: string; value: unknown }
-  | { type: 'del'; sublevel: JsonLevel; key: string };
+  | { type: 'put'; sublevel: BytesLevel; key: string; value: Uint8Array }
+  | { type: 'del'; sublevel: JsonLevel | BytesLevel; key: string };
 
 export class Store {
-  readonly wal: JsonLevel;
+  /** Binary values: intake/wal.ts's entries (older JSON entries read back as their bytes). */
+  readonly wal: BytesLevel;
   readonly meta: JsonLevel;
   readonly dead: JsonLevel;
   private readonly outboxes = new Map<string, JsonLevel>();
@@ -39,7 +48,7 @@ export class Store {
     /** What was found damaged but could be opened (torn log tails, bytes LevelDB dropped); empty when intact. */
     readonly damage: readonly string[] = [],
   ) {
-    this.wal = this.sub('wal');
+    this.wal = bytesSublevel(db, 'wal');
     this.meta = this.sub('meta');
     this.dead = this.sub('dead');
   }
@@ -119,7 +128,7 @@ export class Store {
     try {
       if (this.db.status === 'open') await this.db.close();
       await this.db.open();
-      for (const level of this.subs.values()) await level.open();
+      for (const level of [this.wal, ...this.subs.values()]) await level.open();
     } catch (err) {
       throw storeWriteError(err);
     }

@@ -12,7 +12,8 @@ import { checkConfigText } from '../../daemon/config/load.js';
 import type { Config } from '../../daemon/config/schema.js';
 import { Driver, type RecoveryReport } from '../../daemon/driver.js';
 import { Intake } from '../../daemon/intake/intake.js';
-import { recordBuilder } from '../../daemon/intake/record.js';
+import { recordBuilder, type IngestRecord } from '../../daemon/intake/record.js';
+import { decodeWalEntry } from '../../daemon/intake/wal.js';
 import { compilePipelines, type CompiledGraph } from '../../daemon/pipelines/compile.js';
 import { seqKey } from '../../daemon/store/keys.js';
 import { Store } from '../../daemon/store/store.js';
@@ -413,7 +414,7 @@ describe('driver recovery', () => {
     await old.write(
       [100, 200, 300].map((ms, i) => ({
         type: 'put' as const,
-        sublevel: old.wal,
+        sublevel: jsonWal(old),
         key: seqKey(i + 1),
         value: {
           receiver: 'sensors',
@@ -425,20 +426,103 @@ describe('driver recovery', () => {
         },
       })),
     );
+    // Then a JSON group (format 2) of two records, numbered on.
+    await old.write([
+      {
+        type: 'put',
+        sublevel: jsonWal(old),
+        key: seqKey(4),
+        value: asJsonGroup([350, 375].map((ms) => reading('k', ms))),
+      },
+    ]);
     await old.close();
     const d = await boot(cfg);
-    expect(d.report.uncommittedRecords).toBe(3);
-    await deliver(d, 'k', [400]); // numbered after the old records, in a group of its own
+    expect(d.report.uncommittedRecords).toBe(5);
+    await deliver(d, 'k', [400]); // numbered after the old records, in a binary group of its own
     await deliver(d, 'flush', [9000]);
     await runNext(d);
     await d.stop();
     const store = await Store.open(cfg.state.dir, cfg.state.durability);
     try {
       const got = results(await outbox(store)).filter((r) => r.key === 'k');
-      expect(got.map((r) => r.values)).toEqual([{ n: 4, v_sum: 1000 }]);
+      expect(got.map((r) => r.values)).toEqual([{ n: 6, v_sum: 1725 }]);
       expect(await store.wal.keys().all()).toEqual([]); // the shutdown checkpoint covers them all
     } finally {
       await store.close();
     }
   });
+
+  test('after a crash replays cut batches whose WAL an older version wrote as JSON groups', async () => {
+    now = T;
+    const a = await boot(config('100ms'));
+    await deliver(a, 'k', range(0, 1000));
+    await runUntil(a, T + 100);
+    await deliver(a, 'k', range(1000, 2000));
+    await runUntil(a, T + 200);
+    await deliver(a, 'k', [2000, 2100]); // in the WAL, in no batch
+    const before = await outbox(a.store);
+    await a.crash();
+
+    // What the older version would have left: every entry a JSON group with the same records.
+    const store = await Store.open(path.join(dir, 'state'), 'process');
+    const entries = await store.wal.iterator().all();
+    expect(entries.length).toBeGreaterThan(0);
+    expect(entries.every(([, value]) => value[0] !== 0x7b)).toBe(true); // written binary
+    await store.write(
+      entries.map(([key, value]) => ({
+        type: 'put' as const,
+        sublevel: jsonWal(store),
+        key,
+        value: asJsonGroup(decodeWalEntry(key, 0, value).records),
+      })),
+    );
+    await store.close();
+
+    const b = await boot(config('100ms'));
+    expect(b.report).toMatchObject({ replayedRecords: 20, uncommittedRecords: 2 });
+    expect(await outbox(b.store)).toEqual(before);
+    await deliver(b, 'flush', [9000]);
+    await runUntil(b, T + 300);
+    const after = results(await outbox(b.store)).filter((r) => r.key === 'k');
+    expect(after.map((r) => [r.windowStart - E0, r.values])).toEqual([
+      [0, { n: 10, v_sum: 4500 }],
+      [1000, { n: 10, v_sum: 14500 }],
+      [2000, { n: 2, v_sum: 4100 }],
+    ]);
+    await b.stop();
+  });
 });
+
+/** The wal sublevel as an older version wrote it: JSON values. */
+function jsonWal(store: Store) {
+  return store.db.sublevel<string, unknown>('wal', { valueEncoding: 'json' });
+}
+
+/** A record as the builder makes it from deliver()'s messages. */
+function reading(k: string, ms: number): IngestRecord {
+  return {
+    receiver: 'sensors',
+    topic: `s/${k}`,
+    arrivalMs: T,
+    eventMs: E0 + ms,
+    key: k,
+    fields: { ts: E0 + ms, v: ms },
+  };
+}
+
+/** A group commit as the older version encoded it (format 2). */
+function asJsonGroup(records: readonly IngestRecord[]): object {
+  const receivers = [...new Set(records.map((r) => r.receiver))];
+  return {
+    v: 2,
+    receivers,
+    records: records.map((r) => [
+      receivers.indexOf(r.receiver),
+      r.topic,
+      r.arrivalMs,
+      r.eventMs,
+      r.key,
+      r.fields,
+    ]),
+  };
+}

@@ -83,6 +83,23 @@ it('deletes a filter stored whole by older versions (another hash, it cannot mat
   await a.close();
 });
 
+it('reads chunks an older version stored as JSON arrays of numbers, and drops their DUPs', async () => {
+  const fingerprint = new Int32Array(2);
+  const m = message(7);
+  messageHash(m.sourceId ?? '', m.topic, m.payload, fingerprint);
+  const key = `${redeliveryPrefix('r')}${'1'.padStart(16, '0')}`;
+  await store.write([{ type: 'put', sublevel: store.meta, key, value: Array.from(fingerprint) }]);
+  const a = await openIntake();
+  await a.deliver('r', [message(7, true), message(8, true)]);
+  expect(a.redeliveriesDropped('r')).toBe(1);
+  expect(a.cut().records.map((r) => r.fields.n)).toEqual([8]);
+  // The new chunk is numbered after the old one and stored in the new form.
+  const keys = await chunkKeys();
+  expect(keys).toEqual([key, `${redeliveryPrefix('r')}${'2'.padStart(16, '0')}`]);
+  expect(typeof (await store.meta.get(keys[1] ?? ''))).toBe('string');
+  await a.close();
+});
+
 /** messageHash as one string, to compare. */
 function hash(sourceId: string, topic: string, payload: string): string {
   const out = new Int32Array(2);
