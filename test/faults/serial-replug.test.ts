@@ -78,9 +78,14 @@ test(
     await g.start();
     const receiver = receiverStatus(g, 'line');
     const errors: string[] = [];
+    // How long the receiver took to see each unplug (degraded) and to reopen after each replug (connected), ms.
+    const unplugSeen: number[] = [];
+    const replugOpen: number[] = [];
+    let replugAt: number | undefined;
     let written = 0;
     for (let round = 0; round < ROUNDS; round++) {
       await waitFor(`round ${round}: connected`, () => (receiver().state === 'connected' ? true : undefined));
+      if (replugAt !== undefined) replugOpen.push(performance.now() - replugAt);
       device = await openDevice(pty.simPath);
       for (let i = 0; i < LINES_PER_ROUND; i++) {
         await send(device, `${JSON.stringify({ sensor: 'dev', ts: Date.now(), v: written })}\n`);
@@ -92,13 +97,17 @@ test(
       await closeDevice(device);
       device = undefined;
       await pty.stop();
+      const unpluggedAt = performance.now();
       await waitFor(`round ${round}: degraded`, () => (receiver().state === 'degraded' ? true : undefined));
+      unplugSeen.push(performance.now() - unpluggedAt);
       errors.push(receiver().lastError?.message ?? '');
       await pty.start();
+      replugAt = performance.now();
     }
     await waitFor('connected after the last replug', () =>
       receiver().state === 'connected' ? true : undefined,
     );
+    if (replugAt !== undefined) replugOpen.push(performance.now() - replugAt);
     expect(receiver().records).toBe(written);
     // The log saw every open (the first and one per replug), and no lock error among them.
     expect(logs.split('"msg":"serial port open"').length - 1).toBe(ROUNDS + 1);
@@ -113,6 +122,28 @@ test(
     expect(errors.filter((e) => e === '')).toEqual([]); // each unplug reported with its reason
     expect(`${errors.join('\n')}\n${logs}`).not.toMatch(/cannot lock port/i);
     expect(await g.deadLetters()).toEqual([]);
+    const ms = (list: number[]): { median: number; max: number } => {
+      const sorted = [...list].sort((a, b) => a - b);
+      return {
+        median: Math.round(sorted[Math.floor(sorted.length / 2)] ?? 0),
+        max: Math.round(sorted.at(-1) ?? 0),
+      };
+    };
+    const reasons = new Map<string, number>();
+    for (const e of errors) {
+      const reason = e.replaceAll(pty.devPath, '<device>');
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
+    console.log(
+      `serial replug: ${JSON.stringify({
+        rounds: ROUNDS,
+        lines: { written, read: receiver().records, counted: countedReadings(byId) },
+        opens: ROUNDS + 1,
+        unplugSeenMs: ms(unplugSeen),
+        replugOpenMs: ms(replugOpen),
+        unplugReasons: Object.fromEntries(reasons),
+      })}`,
+    );
   },
   LONG ? 600_000 : 60_000,
 );
