@@ -12,6 +12,7 @@
 import { open, mkdtemp, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startDaemon, type DaemonProcess } from '../support/daemon.js';
@@ -233,7 +234,7 @@ api: { port: 0 }
     await sim.close();
 
     const mqttSum = (acked * (acked - 1)) / 2;
-    const file = await waitFor(
+    await waitFor(
       'every acknowledged reading counted in the file',
       async () => {
         const got = await readById<WindowResult>(out);
@@ -245,7 +246,30 @@ api: { port: 0 }
       await diagnose(out, acked, logs.join(''), final);
       throw err;
     });
-    const fileResults = [...file.unique.values()];
+    // The last serial windows close on the serial flush lines, maybe a batch after the MQTT flush: before the
+    // file is read for good, wait until the daemon is quiet (nothing waiting for a batch, every outbox empty,
+    // twice 300 ms apart: three batch intervals), so the file, Kafka and the alerts hold every result there is.
+    const api = /"url":"(http:[^"]+)","msg":"api listening"/.exec(final.output())?.[1];
+    if (api === undefined) throw new Error('the daemon logged no api url');
+    const quiet = async (): Promise<boolean> => {
+      const res = await fetch(`${api}/api/v1/status`);
+      const status = (await res.json()) as {
+        intake: { pending: number };
+        sinks: Record<string, { outboxEntries: number }>;
+      };
+      return status.intake.pending === 0 && Object.values(status.sinks).every((s) => s.outboxEntries === 0);
+    };
+    await waitFor(
+      'the daemon quiet: no record waiting for a batch, every outbox empty',
+      async () => {
+        if (!(await quiet())) return undefined;
+        await sleep(300);
+        return (await quiet()) ? true : undefined;
+      },
+      { timeoutMs: 120_000 },
+    );
+    const settled = await readById<WindowResult>(out);
+    const fileResults = [...settled.unique.values()];
     const countedN = total(fileResults, 'mqtt-1s', 'n');
     const countedSum = total(fileResults, 'mqtt-1s', 'v_sum');
     // Reading i carries v = i: one reading counted twice shows as n + 1 and v_sum + i.
@@ -285,8 +309,8 @@ api: { port: 0 }
       });
     const kafkaById = byId(kafkaRecords, 'kafka');
     // The file and Kafka carry the same results under the same ids, with the same values.
-    expect(byId([...fileResults, ...kafkaById.values()], 'file + kafka').size).toBe(file.unique.size);
-    expect(kafkaById.size).toBe(file.unique.size);
+    expect(byId([...fileResults, ...kafkaById.values()], 'file + kafka').size).toBe(settled.unique.size);
+    expect(kafkaById.size).toBe(settled.unique.size);
     // Per key, the first occurrence of each window in Kafka is in window order (a resend after a kill repeats ids
     // already sent, under the same id, and never reorders new ones).
     const lastStart = new Map<string, number>();
@@ -334,7 +358,11 @@ api: { port: 0 }
         counted: total(fileResults, 'mqtt-1s', 'n'),
         windows: fileResults.filter((r) => r.pipeline === 'mqtt-1s').length,
       },
-      file: { lines: file.lines, uniqueIds: file.unique.size, duplicates: file.lines - file.unique.size },
+      file: {
+        lines: settled.lines,
+        uniqueIds: settled.unique.size,
+        duplicates: settled.lines - settled.unique.size,
+      },
       kafka: { messages: kafkaRecords.length, duplicates: kafkaRecords.length - kafkaById.size },
       alerts: { notifications: notifications.lines, transitions: notifications.unique.size },
       serial: { written: written.length, counted: counted.size, lostWhileUp, lostWhileDown },
