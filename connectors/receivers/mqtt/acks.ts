@@ -8,12 +8,20 @@
 //   next packet (client.js:330-360, `work`/`nextTickWork`). PUBACK and reading on are one call.
 // - handlers/publish.js:70-94, QoS 2: in customHandleAcks' callback, `incomingStore.put(packet, () =>
 //   client['_sendPacket']({ cmd: 'pubrec', messageId }, done))` (lines 89-91): PUBREC and reading on, likewise.
-// - client.js:1097-1111 `_writePacket(packet, cb)` calls `cb` once the packet is handed to the stream; client.js:
-//   1113-1154 `_sendPacket` writes PUBACK/PUBREC directly (the `default:` case) while connected.
+// - client.js:1097-1111 `_writePacket(packet, cb)` emits 'packetsend' and writes the packet with mqtt-packet's
+//   writeToStream; client.js:1113-1154 `_sendPacket` writes PUBACK/PUBREC that way (the `default:` case) while
+//   connected, and stores them for the NEXT connection while not (the reason nothing here goes through it late).
 // mqtt.js 5.16 has no public way to acknowledge later (customHandleAcks only chooses a reason code, and its
-// callback sends at once), so this wraps `_sendPacket` on the one client instance: a PUBACK/PUBREC for a message
-// we hold is parked, and its `done` called at once, so mqtt.js reads the next packet; the parked packet is
-// written through the original `_sendPacket` when its turn comes. Every other packet passes straight through.
+// callback sends at once), so this wraps `_sendPacket` on the one client instance:
+// - PUBACK: every QoS 1 message of this client is ours to acknowledge (the receiver takes each one in
+//   handleMessage), so mqtt.js's own PUBACK is dropped and its `done` called at once (mqtt.js reads on). We write
+//   the PUBACKs ourselves once their messages are durable: the 4 bytes 0x40 0x02 <id>, all those due in one
+//   socket write (MQTT 5 allows this short form for reason code 0 without properties, §3.4.2.1). Per message
+//   that is no packet object, no closure and no cork/uncork round through mqtt-packet: most of what mqtt.js
+//   spent per PUBACK.
+// - PUBREC: parked and written through the original `_sendPacket` when its turn comes, and only after mqtt.js
+//   tried to send it (it has then stored the message for the PUBREL that follows).
+// Every other packet passes straight through.
 
 /** The fields of an outgoing mqtt.js packet the hook looks at. */
 interface OutgoingPacket {
@@ -28,46 +36,63 @@ type SendPacket = (
   noStore?: boolean,
 ) => void;
 
-/** One message read from the broker and not yet acknowledged. */
-interface Entry {
-  /** QoS 1/2: a PUBACK/PUBREC must go out for it; QoS 0: nothing to send. */
-  readonly needsAck: boolean;
-  durable: boolean;
-  /** Writes the parked PUBACK/PUBREC (set when mqtt.js tried to send it). */
-  send: (() => void) | undefined;
+/** The parts of an mqtt.js client the queue uses. */
+interface HookedClient {
+  _sendPacket: SendPacket;
+  connected: boolean;
+  stream?: { write(chunk: Buffer): boolean; destroyed?: boolean } | undefined;
 }
 
-/** Acknowledgements of one connection, in arrival order, each released once its message is durable. */
+/** What a message needs once it is durable. */
+const NONE = 0; // QoS 0
+const PUBACK = 1;
+const PUBREC = 2;
+
+/**
+ * Acknowledgements of one connection, in arrival order, each released once its message is durable. Messages are
+ * positions in a ring (typed arrays: nothing allocated per message); deliveries become durable in arrival order,
+ * so durability is a count.
+ */
 export class AckQueue {
-  readonly #entries: Entry[] = [];
+  #kinds = new Uint8Array(1024);
+  #ids = new Uint16Array(1024);
+  #mask = 1023;
+  /** Positions (counted from 0 since the connection began): [head, durable) durable and waiting for their turn,
+   * [durable, tail) not yet durable. */
   #head = 0;
-  /** Messages whose PUBACK/PUBREC mqtt.js has not tried to send yet, by packet id (1..65535). A flat table, not
-   * a Map: a Map churning between empty and a thousand entries reallocates its hash table over and over, and
-   * under load those tables outlive young-generation GCs (most of the receiver's promoted garbage). */
-  #awaiting: (Entry | undefined)[] = new Array<Entry | undefined>(65536).fill(undefined);
+  #durable = 0;
+  #tail = 0;
+  /** QoS 2 messages whose PUBREC mqtt.js has not tried to send yet: packet id → position. */
+  readonly #awaitingRec = new Map<number, number>();
+  /** PUBRECs mqtt.js tried to send, by position. */
+  readonly #parkedRec = new Map<number, () => void>();
+  #client: HookedClient | undefined;
   #open = true;
 
   /**
-   * Parks PUBACK/PUBREC of held messages on `client` (a fresh mqtt.js client of this connection only). Call before
-   * the client connects.
+   * Takes over PUBACK/PUBREC on `client` (a fresh mqtt.js client of this connection only). Call before the client
+   * connects.
    */
   hook(client: object): void {
-    const internals = client as { _sendPacket: SendPacket };
+    const internals = client as HookedClient;
+    this.#client = internals;
     const send = internals._sendPacket.bind(client);
     internals._sendPacket = (packet, cb, cbStorePut, noStore) => {
+      if (packet.cmd === 'puback') {
+        // Ours to send (see the header); read on at once.
+        cb?.();
+        return;
+      }
       const id = packet.messageId;
-      const entry =
-        (packet.cmd === 'puback' || packet.cmd === 'pubrec') && id !== undefined
-          ? this.#awaiting[id]
-          : undefined;
-      if (entry === undefined || id === undefined) {
+      const pos = packet.cmd === 'pubrec' && id !== undefined ? this.#awaitingRec.get(id) : undefined;
+      if (pos === undefined) {
         send(packet, cb, cbStorePut, noStore);
         return;
       }
-      this.#awaiting[id] = undefined;
-      entry.send = () => {
+      this.#awaitingRec.delete(id as number);
+      this.#parkedRec.set(pos, () => {
         send(packet, undefined, cbStorePut, noStore);
-      };
+      });
       // Read on at once: the acknowledgement itself waits for durability.
       cb?.();
       this.flush();
@@ -75,50 +100,82 @@ export class AckQueue {
   }
 
   /** Registers a message just read; its acknowledgement (if any) is held until it is durable. */
-  add(qos: number, messageId: number | undefined): Entry {
-    const entry: Entry = { needsAck: qos > 0, durable: false, send: undefined };
-    this.#entries.push(entry);
-    if (entry.needsAck && messageId !== undefined && messageId >= 0 && messageId < this.#awaiting.length) {
-      this.#awaiting[messageId] = entry;
-    }
-    return entry;
+  add(qos: number, messageId: number | undefined): void {
+    if (this.#tail - this.#head > this.#mask) this.#grow();
+    const pos = this.#tail++;
+    const valid = messageId !== undefined && messageId > 0 && messageId <= 0xffff;
+    const kind = !valid || qos === 0 ? NONE : qos === 1 ? PUBACK : PUBREC;
+    this.#kinds[pos & this.#mask] = kind;
+    this.#ids[pos & this.#mask] = valid ? messageId : 0;
+    if (kind === PUBREC) this.#awaitingRec.set(messageId as number, pos);
   }
 
-  /** These messages are in the write-ahead log: send every acknowledgement whose turn has come. */
-  durable(entries: readonly Entry[]): void {
-    for (const entry of entries) entry.durable = true;
+  /** The next `count` messages (in arrival order) are in the write-ahead log: send every acknowledgement whose
+   * turn has come. */
+  durable(count: number): void {
+    this.#durable = Math.min(this.#tail, this.#durable + count);
     this.flush();
   }
 
   /** Sends, in arrival order, the acknowledgements of the durable messages at the front of the queue. */
   flush(): void {
-    if (!this.#open) return;
-    const entries = this.#entries;
-    while (this.#head < entries.length) {
-      const entry = entries[this.#head];
-      if (entry === undefined || !entry.durable) break;
-      if (entry.needsAck) {
-        if (entry.send === undefined) break; // mqtt.js has not got to it yet (its callback is held)
-        entry.send();
+    const client = this.#client;
+    if (!this.#open || client === undefined || !client.connected) return;
+    const stream = client.stream;
+    if (stream === undefined || stream.destroyed === true) return;
+    const kinds = this.#kinds;
+    const ids = this.#ids;
+    const mask = this.#mask;
+    let out: Buffer | undefined;
+    let n = 0;
+    let pos = this.#head;
+    for (; pos < this.#durable; pos++) {
+      const kind = kinds[pos & mask];
+      if (kind === PUBACK) {
+        out ??= Buffer.allocUnsafe(4 * (this.#durable - pos));
+        const id = ids[pos & mask] ?? 0;
+        out[n] = 0x40;
+        out[n + 1] = 0x02;
+        out[n + 2] = id >> 8;
+        out[n + 3] = id & 0xff;
+        n += 4;
+      } else if (kind === PUBREC) {
+        const send = this.#parkedRec.get(pos);
+        if (send === undefined) break; // mqtt.js has not got to it yet (its callback is held)
+        if (out !== undefined && n > 0) stream.write(out.subarray(0, n));
+        out = undefined;
+        n = 0;
+        this.#parkedRec.delete(pos);
+        send();
       }
-      this.#head += 1;
     }
-    if (this.#head > 1024 && this.#head * 2 > entries.length) {
-      entries.splice(0, this.#head);
-      this.#head = 0;
-    }
+    if (out !== undefined && n > 0) stream.write(out.subarray(0, n));
+    this.#head = pos;
   }
 
   /** Messages read and not yet acknowledged (or, at QoS 0, not yet durable). */
   get size(): number {
-    return this.#entries.length - this.#head;
+    return this.#tail - this.#head;
   }
 
   /** The connection is gone or failed: nothing more is ever sent on it (the broker redelivers the rest). */
   close(): void {
     this.#open = false;
-    this.#awaiting = [];
+    this.#awaitingRec.clear();
+    this.#parkedRec.clear();
+  }
+
+  #grow(): void {
+    const mask = this.#mask;
+    const size = (mask + 1) * 2;
+    const kinds = new Uint8Array(size);
+    const ids = new Uint16Array(size);
+    for (let pos = this.#head; pos < this.#tail; pos++) {
+      kinds[pos & (size - 1)] = this.#kinds[pos & mask] ?? NONE;
+      ids[pos & (size - 1)] = this.#ids[pos & mask] ?? 0;
+    }
+    this.#kinds = kinds;
+    this.#ids = ids;
+    this.#mask = size - 1;
   }
 }
-
-export type AckEntry = ReturnType<AckQueue['add']>;
