@@ -10,7 +10,9 @@
 // --worktree (build Sluice from the working tree instead of HEAD, to measure uncommitted changes),
 // --only=sluice,hand (run only these implementations: names or prefixes of raw, hand-rolled, rxjs, node-red, sluice;
 // the ratio rows whose two sides both ran are printed; a partial run saves no results file unless --out is given),
-// --out=FILE (save the table there instead of bench/results/peers-<date>.txt).
+// --out=FILE (save the table there instead of bench/results/peers-<date>.txt),
+// --profile=DIR (Sluice also runs with --cpu-prof into DIR and is stopped with SIGTERM so the profile is written;
+// its figures then include the profiler's cost).
 // The window is large on purpose: at 1000 (the MQTT benchmark's) every mqtt.js consumer stops near 20k
 // records/s on the 2-core VM while both the server and the consumer are mostly idle (the acknowledgement round
 // trip bounds it: 5000 gives ~80k/s), and the table would measure that instead of the consumers.
@@ -117,6 +119,15 @@ function follower(file: string): { next(): Promise<string[]>; all: string[] } {
   };
 }
 
+interface Tools {
+  consumer: string;
+  daemon: string;
+  red: string;
+  tmp: string;
+  /** --profile: where Sluice writes its CPU profile. */
+  profileDir: string | undefined;
+}
+
 interface Started {
   pid: number;
   /** Resolves when a count-only peer has taken every message (others: never needed). */
@@ -130,7 +141,7 @@ async function startPeer(
   url: string,
   n: number,
   outFile: string,
-  tools: { consumer: string; daemon: string; red: string; tmp: string },
+  tools: Tools,
 ): Promise<Started> {
   if (peer === 'node-red') {
     const red = await startNodeRed(
@@ -168,11 +179,18 @@ sinks:
 `,
     );
     // As installed: with the systemd unit's Node flags (its heap cap), like the MQTT benchmark.
-    const daemon = await startBuiltDaemon(tools.daemon, config, dir, {}, await deployedNodeFlags());
+    const profile =
+      tools.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${tools.profileDir}`];
+    const daemon = await startBuiltDaemon(tools.daemon, config, dir, {}, [
+      ...(await deployedNodeFlags()),
+      ...profile,
+    ]);
     return {
       pid: daemon.pid,
       counted: new Promise(() => undefined),
       stop: async () => {
+        // A profile is written only on a clean exit.
+        if (tools.profileDir !== undefined) await daemon.stop();
         daemon.child.kill('SIGKILL');
         await daemon.exited;
       },
@@ -220,7 +238,7 @@ async function measure(
   packets: Buffer[],
   window: number,
   expected: Windows,
-  tools: { consumer: string; daemon: string; red: string; tmp: string },
+  tools: Tools,
 ): Promise<Figures> {
   const server = await startReplayServer(packets, window);
   const outFile = path.join(tools.tmp, `${peer}-${Date.now()}.jsonl`);
@@ -327,7 +345,13 @@ export async function run(flags: readonly string[]): Promise<void> {
   );
   const expected = expectedWindows(n);
   const packets = encodePublishes(n);
-  const tools = { consumer, daemon, red, tmp };
+  const profileFlag = textFlag(flags, 'profile');
+  const profileDir = profileFlag === undefined ? undefined : path.resolve(profileFlag);
+  if (profileDir !== undefined) {
+    await mkdir(profileDir, { recursive: true });
+    print(`sluice runs with --cpu-prof (profiles in ${profileDir}): its figures include the profiler`);
+  }
+  const tools: Tools = { consumer, daemon, red, tmp, profileDir };
   const runs = new Map<Peer, Figures[]>(peers.map((p) => [p, []]));
   const problems: string[] = [];
   try {
