@@ -18,6 +18,7 @@ import { SerialPort } from 'serialport';
 import { createFramer, type Frame, type Framer } from '../../../hardware/framing/index.js';
 import type { RawMessage, Receiver, ReceiverHost } from '../../types.js';
 import type { SerialReceiverConfig } from './config.js';
+import { PortReader } from './port-reader.js';
 import { ModbusPoller, type ModbusBusDevice, type PollOutcome } from './modbus-poller.js';
 
 export type SerialReceiverErrorKind =
@@ -96,6 +97,8 @@ class Connection {
   pathTimer: NodeJS.Timeout | undefined;
   /** Set once release began: resolves when the port is closed. Awaited by the next connect(). */
   released: Promise<void> | undefined;
+  /** Set once the port is open: reads it (see port-reader.ts). */
+  reader: PortReader | undefined;
   constructor(readonly port: SerialPort) {}
 }
 
@@ -129,6 +132,11 @@ export class SerialReceiver implements Receiver {
   /** The port object of the current connection (tests check the previous one is closed). */
   get port(): SerialPort | undefined {
     return this.#conn?.port;
+  }
+
+  /** Whether reading is paused for backpressure (undefined: no open port). */
+  get readPaused(): boolean | undefined {
+    return this.#conn?.reader?.paused;
   }
 
   /** Bytes read and held by the framer: a frame not complete yet. */
@@ -178,8 +186,14 @@ export class SerialReceiver implements Receiver {
     this.#conn = conn;
     this.opens++;
     this.#framer.reset();
-    port.on('data', (chunk: Buffer) => {
-      this.#onData(conn, chunk);
+    // Read through the binding, not the stream's 'data' events (port-reader.ts); writes still use the stream.
+    conn.reader = new PortReader(port, {
+      data: (chunk) => {
+        this.#onData(conn, chunk);
+      },
+      error: (err) => {
+        this.#lost(conn, new SerialReceiverError('lost', `${path}: ${err.message}`, { cause: err }));
+      },
     });
     port.on('error', (err: Error) => {
       this.#lost(conn, new SerialReceiverError('lost', `${path}: ${err.message}`, { cause: err }));
@@ -198,6 +212,7 @@ export class SerialReceiver implements Receiver {
     if (this.#config.modbusDevices !== undefined) this.#startPoller(conn, this.#config.modbusDevices);
     this.#armSilence(conn);
     this.#watchPath(conn, path);
+    conn.reader.start();
     // What was read before an unplug and not yet delivered goes first.
     if (this.#queue.length > 0) this.#deliverNext();
   }
@@ -291,7 +306,7 @@ export class SerialReceiver implements Receiver {
     const conn = this.#conn;
     if (this.#queue.length < READ_AHEAD || conn?.live !== true || conn.paused) return;
     conn.paused = true;
-    conn.port.pause();
+    conn.reader?.pause();
     // The device is not silent, we are not listening: the silence clock stops too.
     clearTimeout(conn.silenceTimer);
   }
@@ -377,7 +392,7 @@ export class SerialReceiver implements Receiver {
     const conn = this.#conn;
     if (conn?.live === true && conn.paused) {
       conn.paused = false;
-      conn.port.resume();
+      conn.reader?.resume();
       this.#armSilence(conn);
     }
     this.#host.deliver(batch).then(
@@ -432,11 +447,11 @@ export class SerialReceiver implements Receiver {
     clearTimeout(conn.silenceTimer);
     clearTimeout(conn.tickTimer);
     clearInterval(conn.pathTimer);
+    conn.reader?.stop();
     if (this.#poller !== undefined) {
       this.#poller.stop();
       this.#poller = undefined;
     }
-    conn.port.removeAllListeners('data');
     conn.port.removeAllListeners('close');
     await closePort(conn.port);
   }
