@@ -57,11 +57,16 @@ export function compilePipelines(config: Config, clock: Clock, board?: AlertBoar
     const reject = (record: IngestRecord, reason: string): void => {
       rejected.push({ pipeline: id, record, reason });
     };
-    const keyed: DStream<[string, IngestRecord]> = input.flatMap((record) => {
+    // No expression to run: a filter and a map, so no array per record besides its [key, record] pair (and the
+    // engine may fuse the map into the window that reads it), and no scope to build (a topic split and an object).
+    const keyed: DStream<[string, IngestRecord]> =
+      where === undefined && keyExpr === undefined
+        ? input
+            .filter((record) => from.has(record.receiver))
+            .mapToPair((record): [string, IngestRecord] => [record.key, record])
+        : input.flatMap((record) => expressions(record));
+    function expressions(record: IngestRecord): [string, IngestRecord][] {
       if (!from.has(record.receiver)) return [];
-      // No expression to run: no scope to build (a topic split and an object per record).
-      if (where === undefined && keyExpr === undefined)
-        return [[record.key, record] as [string, IngestRecord]];
       const scope = {
         fields: record.fields,
         topic: record.topic,
@@ -86,8 +91,8 @@ export function compilePipelines(config: Config, clock: Clock, board?: AlertBoar
         }
         key = result.key;
       }
-      return [[key, record] as [string, IngestRecord]];
-    });
+      return [[key, record]];
+    }
     // Folds whole records, each at its event time; numeric sets get the columnar window (typed arrays).
     const aggregator = setAggregator(
       compileAggregateSet(pipeline.aggregate),
