@@ -3,7 +3,10 @@
 // cannot frame go to the intake as dead letters (RawMessage.error). With format: modbus it is the bus master and
 // polls one device or several (modbus-poller.ts).
 //
-// Hot-plug: a close event, a read error or a configured silence ends the connection; the receiver reports
+// Reading: PortReader (port-reader.ts) reads the open port through its binding, not the SerialPort stream;
+// writes (Modbus requests) still use the stream.
+//
+// Hot-plug: a close event, a read error, a hung-up tty or a configured silence ends the connection; the receiver reports
 // host.disconnected() and the supervisor calls connect() again with backoff. connect() closes the old port object
 // first (its flock would otherwise make the reopen fail with "Cannot lock port"), checks the path, reopens, and
 // resets the framer. Frames already cut were delivered; frames read but not yet delivered wait in the queue and
@@ -370,9 +373,9 @@ export class SerialReceiver implements Receiver {
   }
 
   /**
-   * Delivers in the check phase of this turn of the event loop, not inside the port's 'data' event: the stream
-   * issues its next read when the event returns, so the intake decodes this chunk while the next one is read
-   * (a pty holds only 4 KiB: reading and decoding one after the other left the device waiting on both).
+   * Delivers in the check phase of this turn of the event loop, after the reader has read all the port had
+   * (one deliver() takes every frame of those reads: ~1 to 9 pty buffers of 4 KiB in the serial benchmark), not
+   * inside each read: frames read meanwhile ride on the next delivery.
    */
   #deliverSoon(): void {
     if (this.#deliverScheduled) return;
