@@ -8,6 +8,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startDaemon, type DaemonProcess } from '../support/daemon.js';
 import { mqttSensors, writeCountingConfig } from '../support/gateway-configs.js';
+import { brokerSide, publishTally } from '../support/broker-log.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { waitFor } from '../support/wait.js';
 import { countedReadings, readWindowResults, summed } from '../support/window-results.js';
@@ -21,7 +22,8 @@ let dir: string;
 let daemon: DaemonProcess | undefined;
 
 beforeAll(async () => {
-  broker = await startMosquitto();
+  // Every packet logged: on a miscount, the broker's side says whether a reading came in or went out twice.
+  broker = await startMosquitto({ logPackets: true });
   dir = await mkdtemp(path.join(tmpdir(), 'sluice-crash-'));
 });
 
@@ -103,6 +105,7 @@ test('loses and double-counts no acknowledged reading across repeated SIGKILLs',
       summed(byId, 'v_sum') - (READINGS * (READINGS - 1)) / 2,
       'publisher:',
       publisherEvents,
+      brokerSide(publishTally(await broker.log(), 'crash-publisher', 'sluice-crash-sensors')),
     );
     console.log(
       'DIAG',

@@ -17,6 +17,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startDaemon, type DaemonProcess } from '../support/daemon.js';
 import { kcatConsume, startKafkaMock, type KafkaMock } from '../support/kafka-mock.js';
+import { brokerSide, publishTally } from '../support/broker-log.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { startPtyPair, type PtyPair } from '../support/pty-pair.js';
 import { waitFor } from '../support/wait.js';
@@ -38,7 +39,8 @@ let dir: string;
 let daemon: DaemonProcess | undefined;
 
 beforeAll(async () => {
-  broker = await startMosquitto();
+  // Every packet logged: on a miscount, the broker's side says whether a reading came in or went out twice.
+  broker = await startMosquitto({ logPackets: true });
   kafka = await startKafkaMock({ topics: ['edge:3'] });
   pty = await startPtyPair();
   dir = await mkdtemp(path.join(tmpdir(), 'sluice-kill-loop-'));
@@ -283,6 +285,7 @@ api: { port: 0 }
               : '',
             `kills at ${killedAt.join(', ')}`,
             `publisher events: ${publisherEvents.join('; ') || 'none'}`,
+            brokerSide(publishTally(await broker.log(), 'kill-loop-publisher', 'sluice-kill-sensors')),
           ].join('\n');
     // (The flush reading's own window stays open.)
     expect(countedN, miscount).toBe(acked);

@@ -23,6 +23,11 @@ export interface MosquittoOptions {
   /** Mosquitto's `max_inflight_messages`: unacknowledged QoS 1/2 messages per client. Default: 20. */
   maxInflightMessages?: number;
   /**
+   * Log every packet (Mosquitto's `log_type debug`): each PUBLISH in and out with its DUP flag, QoS and packet id,
+   * for publishTally() in broker-log.ts. Default: false.
+   */
+  logPackets?: boolean;
+  /**
    * Serve MQTT over TLS (mqtts://) with these PEM files; with `clientCertFile`/`clientKeyFile` the broker also
    * requires a client certificate signed by `caFile`, and mosquitto_pub presents them. Default: plain MQTT.
    */
@@ -140,6 +145,7 @@ function configText(port: number, dir: string, options: MosquittoOptions): strin
     'log_type notice',
     'log_type information',
     'log_type subscribe',
+    ...(options.logPackets === true ? ['log_type debug'] : []),
     'connection_messages true',
     'log_timestamp_format %H:%M:%S',
     ...(options.acl === undefined ? [] : [`acl_file ${join(dir, 'acl')}`]),
