@@ -264,7 +264,13 @@ export class Intake {
     const waiters = this.roomWaiters;
     this.roomWaiters = [];
     for (const wake of waiters) wake();
-    const records = taken.length === 1 ? (taken[0] as PendingGroup).records : taken.flatMap((g) => g.records);
+    // A plain loop: flatMap goes through its generic path element by element (a second's records took ~10 ms).
+    let records: IngestRecord[];
+    if (taken.length === 1) records = (taken[0] as PendingGroup).records;
+    else {
+      records = [];
+      for (const g of taken) for (const r of g.records) records.push(r);
+    }
     return { records, fromSeq, toSeq: this.lastCutSeq, walKeys: taken.map((g) => g.key) };
   }
 
