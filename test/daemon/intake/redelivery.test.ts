@@ -8,7 +8,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { RawMessage } from '../../../connectors/types.js';
 import { Intake, REDELIVERY, redeliveryPrefix } from '../../../daemon/intake/intake.js';
 import { recordBuilder } from '../../../daemon/intake/record.js';
-import { messageHash } from '../../../daemon/intake/redelivery-filter.js';
+import { messageHash, REMEMBERED } from '../../../daemon/intake/redelivery-filter.js';
 import { Store } from '../../../daemon/store/store.js';
 
 let dir: string;
@@ -47,15 +47,16 @@ async function chunkKeys(): Promise<string[]> {
   return store.meta.keys({ gte: prefix, lt: `${prefix.slice(0, -1)}0` }).all();
 }
 
-it('remembers at least the last 2048 messages across a reopen, in bounded chunks, and drops only their DUPs', async () => {
+it("remembers at least the last 65,536 messages (an MQTT session's packet ids) across a reopen, in bounded chunks, and drops only their DUPs", async () => {
+  expect(REMEMBERED).toBe(65_536);
   const a = await openIntake();
-  for (let i = 0; i < 6; i++)
+  for (let i = 0; i < 68; i++)
     await a.deliver(
       'r',
-      range(i * 500, (i + 1) * 500).map((n) => message(n)),
+      range(i * 1000, (i + 1) * 1000).map((n) => message(n)),
     );
-  // Six chunks of 500: the oldest one goes (2500 left), the next would leave fewer than 2048.
-  expect(await chunkKeys()).toHaveLength(5);
+  // 68 chunks of 1000: the two oldest go (66,000 left), the next would leave fewer than 65,536.
+  expect(await chunkKeys()).toHaveLength(66);
   a.cut();
   await a.close();
   await store.close();
@@ -63,14 +64,34 @@ it('remembers at least the last 2048 messages across a reopen, in bounded chunks
   store = await Store.open(dir, 'process');
   const b = await openIntake();
   await b.deliver('r', [
-    message(2999, true), // remembered: dropped
-    message(500, true), // the oldest remembered: dropped
-    message(499, true), // pushed out: taken (a redelivery this old cannot happen with any real broker window)
-    message(2998), // no DUP flag: never dropped
-    message(3000, true), // never seen: taken
+    message(67_999, true), // remembered: dropped
+    message(2000, true), // the oldest remembered: dropped
+    message(1999, true), // pushed out: taken (65,536 newer messages: the broker cannot still hold it unacknowledged)
+    message(67_998), // no DUP flag: never dropped
+    message(68_000, true), // never seen: taken
   ]);
   expect(b.redeliveriesDropped('r')).toBe(2);
-  expect(b.cut().records.map((r) => r.fields.n)).toEqual([499, 2998, 3000]);
+  expect(b.cut().records.map((r) => r.fields.n)).toEqual([1999, 67_998, 68_000]);
+  await b.close();
+});
+
+it('folds small writes into the newest chunk while it is small, and still drops their DUPs after a reopen', async () => {
+  const a = await openIntake();
+  for (let n = 0; n < 300; n++) await a.deliver('r', [message(n)]);
+  // One message per write: chunks of 128, 128 and 44, not 300 chunks of one.
+  expect(await chunkKeys()).toHaveLength(3);
+  a.cut();
+  await a.close();
+  await store.close();
+
+  store = await Store.open(dir, 'process');
+  const b = await openIntake();
+  await b.deliver(
+    'r',
+    range(0, 301).map((n) => message(n, true)),
+  );
+  expect(b.redeliveriesDropped('r')).toBe(300);
+  expect(b.cut().records.map((r) => r.fields.n)).toEqual([300]);
   await b.close();
 });
 
@@ -84,15 +105,18 @@ it('deletes a filter stored whole by older versions (another hash, it cannot mat
 });
 
 it('reads chunks an older version stored as JSON arrays of numbers, and drops their DUPs', async () => {
-  const fingerprint = new Int32Array(2);
-  const m = message(7);
-  messageHash(m.sourceId ?? '', m.topic, m.payload, fingerprint);
+  // Messages 0..127: a chunk too big for the next write to be folded into it.
+  const fingerprints = new Int32Array(2 * 128);
+  for (const n of range(0, 128)) {
+    const m = message(n);
+    messageHash(m.sourceId ?? '', m.topic, m.payload, fingerprints.subarray(2 * n, 2 * n + 2));
+  }
   const key = `${redeliveryPrefix('r')}${'1'.padStart(16, '0')}`;
-  await store.write([{ type: 'put', sublevel: store.meta, key, value: Array.from(fingerprint) }]);
+  await store.write([{ type: 'put', sublevel: store.meta, key, value: Array.from(fingerprints) }]);
   const a = await openIntake();
-  await a.deliver('r', [message(7, true), message(8, true)]);
+  await a.deliver('r', [message(7, true), message(128, true)]);
   expect(a.redeliveriesDropped('r')).toBe(1);
-  expect(a.cut().records.map((r) => r.fields.n)).toEqual([8]);
+  expect(a.cut().records.map((r) => r.fields.n)).toEqual([128]);
   // The new chunk is numbered after the old one and stored in the new form.
   const keys = await chunkKeys();
   expect(keys).toEqual([key, `${redeliveryPrefix('r')}${'2'.padStart(16, '0')}`]);
