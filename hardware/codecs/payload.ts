@@ -56,15 +56,24 @@ function decodeJson(text: string): DecodeResult {
 }
 
 /**
- * Deepest nesting a JSON payload may have. JSON.parse takes any depth, but the record is written to the WAL with
- * JSON.stringify, which recurses: a payload nested some thousands deep overflowed the stack there, the whole WAL
- * write failed, and the broker redelivered the message forever (a poison message that stopped the receiver).
+ * Deepest nesting a JSON payload may have. JSON.parse takes any depth, but a record's fields are serialised
+ * again later (the WAL's field encoding, a dead letter of a record a pipeline rejects: JSON.stringify), which
+ * recurses: a payload nested some thousands deep once overflowed the stack in the WAL write, the whole write
+ * failed, and the broker redelivered the message forever (a poison message that stopped the receiver).
  */
 export const MAX_JSON_DEPTH = 32;
 
-/** Whether a parsed value nests objects/arrays deeper than limit (iterative: no recursion on hostile input). */
+/** Whether a parsed value nests objects/arrays deeper than limit (iterative: no recursion on hostile input). A
+ * flat object, what sensors send, is one pass over its values with nothing allocated. */
 function nestedDeeperThan(value: object, limit: number): boolean {
-  const stack: [object, number][] = [[value, 1]];
+  let stack: [object, number][] | undefined;
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (child === null || typeof child !== 'object') continue;
+    if (2 > limit) return true;
+    (stack ??= []).push([child, 2]);
+  }
+  if (stack === undefined) return false;
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
     const [node, depth] = top;
     for (const key in node) {
