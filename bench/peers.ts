@@ -17,7 +17,7 @@
 // records/s on the 2-core VM while both the server and the consumer are mostly idle (the acknowledgement round
 // trip bounds it: 5000 gives ~80k/s), and the table would measure that instead of the consumers.
 import { readFile, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,8 @@ interface Figures {
   ackMs: number;
   doneMs: number;
   comparison: Comparison | undefined;
+  /** The machine's 1-minute load average when this implementation's run ended (others' work shows here). */
+  load: number;
 }
 
 /** Transpiles peers/consumer.ts to plain JavaScript (no loader in the peers' processes). */
@@ -283,6 +285,7 @@ async function measure(
       ackMs,
       doneMs,
       comparison: peer === 'raw' ? undefined : compare(expected, results.all),
+      load: loadavg()[0] ?? NaN,
     };
   } finally {
     await started?.stop();
@@ -362,7 +365,7 @@ export async function run(flags: readonly string[]): Promise<void> {
         runs.get(peer)?.push(f);
         process.stderr.write(
           `    ${Math.round(f.rps)} rec/s (acked ${(f.ackMs / 1000).toFixed(1)} s, windows ${(f.doneMs / 1000).toFixed(1)} s), ` +
-            `CPU ${f.cpuS.toFixed(1)} s, peak RSS ${mib(f.peakRssBytes)}\n`,
+            `CPU ${f.cpuS.toFixed(1)} s, peak RSS ${mib(f.peakRssBytes)}, load ${f.load.toFixed(1)}\n`,
         );
         const c = f.comparison;
         if (c !== undefined && (c.missing > 0 || c.mismatched > 0)) {
@@ -458,6 +461,11 @@ export async function run(flags: readonly string[]): Promise<void> {
   ];
   const shown = rows.filter(([show]) => show).map(([, row]) => row());
   if (shown.length > 0) for (const line of renderTable(shown)) print(line);
+  print(
+    `load average (1 min) at the end of each run: ${peers
+      .map((p) => `${p} ${(runs.get(p) ?? []).map((f) => f.load.toFixed(1)).join('/')}`)
+      .join(', ')}`,
+  );
   if (problems.length > 0) {
     print('');
     print(`!!! CORRECTNESS: ${problems.length} implementation run(s) disagree with the expected windows !!!`);
