@@ -2,12 +2,16 @@
 // the same bus, each on its own pollInterval. Requests are serialised: one exchange on the bus at a time, the
 // devices that fall due wait in a queue, so a device that does not answer holds the others up by its own timeout
 // per request (plus gapMs of quiet line after a timeout, so that a late answer is not read as the next device's)
-// and no more. Each response ends by its length from the header, by the inter-character silence, or by the
-// per-request timeout; each poll becomes one outcome: the decoded fields, or the reason it failed
-// (timeout, CRC, an exception from the slave) with the bytes that came back. Knows nothing of the port: it writes
-// through `write` and is fed what the port reads.
+// and no more. A late answer that comes anyway, during a later exchange, is a whole frame (CRC good) that cannot
+// answer the request on the bus (another unit, another function or register count): it is dropped and the
+// response timeout runs on, as the Modbus serial-line spec has a master do with "a reply from an unexpected
+// slave". Each response ends by its length from the header, by the inter-character silence, or by the
+// per-request timeout; each poll becomes one outcome: the decoded fields, or the reason it failed (timeout, CRC,
+// an exception from the slave) with the bytes that came back. Knows nothing of the port: it writes through
+// `write` and is fed what the port reads.
 import {
   decodePoll,
+  isStrayFrame,
   planReads,
   responseLength,
   type ReadBlock,
@@ -39,6 +43,8 @@ export interface ModbusPollerOptions {
 
 /** The response being collected for one request. */
 interface Exchange {
+  /** What was asked: a whole frame that cannot answer it is a stray (a late answer) and is dropped. */
+  block: ReadBlock;
   bytes: Buffer[];
   length: number;
   finish: (timedOut: boolean) => void;
@@ -69,6 +75,8 @@ export class ModbusPoller {
   #timedOutMs = -Infinity;
   /** Polls skipped because the device's previous poll, or a delivery, was still in progress. */
   skipped = 0;
+  /** Whole frames that could not answer the request on the bus (late answers), dropped during an exchange. */
+  strays = 0;
   readonly #now: () => number;
 
   constructor(
@@ -119,11 +127,28 @@ export class ModbusPoller {
     if (exchange === undefined) return;
     exchange.bytes.push(chunk);
     exchange.length += chunk.length;
-    const head = Buffer.concat(exchange.bytes, exchange.length);
+    let head = Buffer.concat(exchange.bytes, exchange.length);
+    let expected = responseLength(head);
+    // A late answer to a request that timed out: a whole frame, CRC good, that cannot answer this one.
+    while (
+      expected !== undefined &&
+      head.length >= expected &&
+      isStrayFrame(head.subarray(0, expected), exchange.block)
+    ) {
+      this.strays++;
+      head = head.subarray(expected);
+      expected = responseLength(head);
+    }
     exchange.bytes = [head];
-    const expected = responseLength(head);
+    exchange.length = head.length;
     if (expected !== undefined && head.length >= expected) {
       exchange.finish(false);
+      return;
+    }
+    if (head.length === 0) {
+      // Only strays so far: the response is still to come, within the timeout.
+      clearTimeout(exchange.gapTimer);
+      exchange.gapTimer = undefined;
       return;
     }
     // Without a length yet (or for a function we do not read), only a silence ends the response.
@@ -225,6 +250,7 @@ export class ModbusPoller {
     return new Promise<Buffer | undefined>((resolve, reject) => {
       let timeout: NodeJS.Timeout | undefined;
       const exchange: Exchange = {
+        block,
         bytes: [],
         length: 0,
         gapTimer: undefined,

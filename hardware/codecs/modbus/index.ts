@@ -14,6 +14,7 @@ export {
   encodeReadRequest,
   expectedResponseLength,
   FUNCTION_CODE,
+  isStrayFrame,
   MODBUS_EXCEPTIONS,
   modbusSilenceMs,
   responseLength,

@@ -84,6 +84,21 @@ export function responseLength(bytes: Uint8Array): number | undefined {
   return count === undefined ? undefined : 5 + count;
 }
 
+/**
+ * Whether a whole frame (its length as its header says, CRC good) cannot be the answer to `request`: another
+ * unit's, another function's, or a normal response carrying another number of registers. On a bus that is a late
+ * answer to an earlier request; a master drops it and keeps waiting (Modbus over Serial Line V1.02, 2.4.1: "a
+ * reply from an unexpected slave"). A frame this says nothing against is the response, good or bad.
+ */
+export function isStrayFrame(frame: Uint8Array, request: ReadRequest): boolean {
+  const length = responseLength(frame);
+  if (length === undefined || frame.length !== length || !crcOk(frame)) return false;
+  const fn = frame[1] as number;
+  const expectedFn = FUNCTION_CODE[request.table];
+  if (frame[0] !== request.unitId || (fn & 0x7f) !== expectedFn) return true;
+  return fn === expectedFn && frame[2] !== 2 * request.quantity;
+}
+
 /** Decodes the response to `request`; anything but the matching normal response is a reason. */
 export function decodeReadResponse(frame: Uint8Array, request: ReadRequest): ReadResponse {
   const hex = Buffer.from(frame.subarray(0, 64)).toString('hex');

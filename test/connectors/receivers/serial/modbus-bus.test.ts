@@ -56,9 +56,9 @@ test('polls each unit on the bus into records keyed by device; a missing unit is
   const config = serialConfig({
     path: pty.devPath,
     profile: 'sht3x-modbus',
+    // The units that answer keep the profile's 1 s timeout: a loaded machine has delayed an answer past 150 ms.
     modbus: {
       pollInterval: '100ms',
-      timeout: '150ms',
       devices: [
         { name: 'attic', unitId: 1 },
         { name: 'cellar', unitId: 2 },
@@ -110,21 +110,33 @@ test('polls each unit on the bus into records keyed by device; a missing unit is
 });
 
 test("a unit's answer that comes after its timeout is dropped, not taken for the next unit's response", async () => {
-  // Unit 3 answers 60 ms after the master gave up on it; unit 1 takes 150 ms to answer. Without a quiet line
-  // between them, unit 3's late answer would arrive during unit 1's exchange and be read as its response.
+  // Unit 3 answers each request only once the master has given up on it and asked unit 1: its late answer
+  // reaches the master during unit 1's exchange, just before unit 1's own (no timing to it: the answer is held
+  // until the next request is on the wire). Read as unit 1's response, it would fail unit 1's poll.
   const late = new ModbusSlave({ unitId: 3, input: { 1: 100, 2: 200 } });
-  late.behaviour = { kind: 'late', delayMs: 260 };
-  late.attach(wire);
-  const [first] = slaves;
-  if (first !== undefined) first.behaviour = { kind: 'late', delayMs: 150 };
+  let held: Buffer | undefined;
+  let lateAnswers = 0;
+  let pending = Buffer.alloc(0);
+  // Before the slaves' listeners: the held answer goes out ahead of unit 1's.
+  device.prependListener('data', (chunk: Buffer) => {
+    pending = Buffer.concat([pending, chunk]);
+    for (; pending.length >= 8; pending = pending.subarray(8)) {
+      const request = pending.subarray(0, 8);
+      if (request[0] === 3) held = late.respond(Buffer.from(request));
+      else if (request[0] === 1 && held !== undefined) {
+        wire.write(held);
+        held = undefined;
+        lateAnswers++;
+      }
+    }
+  });
   const config = serialConfig({
     path: pty.devPath,
     profile: 'sht3x-modbus',
-    framing: { type: 'inter-byte-timeout', gapMs: 100 },
     modbus: {
       pollInterval: '100ms',
       devices: [
-        { name: 'slow', unitId: 1, timeout: '400ms' },
+        { name: 'attic', unitId: 1 },
         { name: 'late', unitId: 3, timeout: '200ms' },
       ],
     },
@@ -132,10 +144,15 @@ test("a unit's answer that comes after its timeout is dropped, not taken for the
   const host = new DecodingHost('bus', config);
   receiver = new SerialReceiver('bus', config, host);
   await receiver.connect();
-  await host.waitFor('3 polls of each unit', () => host.records.length >= 3 && host.dead.length >= 3);
-  expect(late.answers).toBeGreaterThanOrEqual(3);
+  await host.waitFor(
+    '3 late answers, and a record after each',
+    () => lateAnswers >= 3 && host.records.length >= 3 && host.dead.length >= 3,
+  );
+  // Each late answer went out on a request to unit 1, before its answer (the bus log takes the request after the
+  // listener above has sent the late answer, so it reads A3 R1 A1).
+  expect(bus.join(' ').match(/A3 R1 A1/g)?.length).toBe(lateAnswers);
   for (const record of host.records)
-    expect(record.fields).toEqual({ device: 'slow', temperature: 21.5, humidity: 40 });
+    expect(record.fields).toEqual({ device: 'attic', temperature: 21.5, humidity: 40 });
   for (const letter of host.dead)
     expect(letter.reason).toMatch(/^modbus late: no response from unit 3 within 200 ms/);
 });

@@ -6,6 +6,7 @@ import {
   decodeReadResponse,
   encodeReadRequest,
   expectedResponseLength,
+  isStrayFrame,
   modbusSilenceMs,
   responseLength,
   type ReadRequest,
@@ -149,6 +150,30 @@ describe('decodeReadResponse', () => {
         expect(decodeReadResponse(bytes, input12).ok).toBe(false);
       }),
     );
+  });
+});
+
+describe('isStrayFrame', () => {
+  const input12: ReadRequest = { unitId: 1, table: 'input', address: 1, quantity: 2 };
+
+  it.each<[string, Buffer]>([
+    ["another unit's answer", framed('03 04 04 00 64 00 C8')],
+    ["another unit's exception", framed('03 84 02')],
+    ['an answer to another function', framed('01 03 04 00 FA 01 C2')],
+    ['an exception to another function', framed('01 83 02')],
+    ['an answer with another register count', framed('01 04 02 00 FA')],
+  ])('is true for %s (a late answer to an earlier request)', (_name, frame) => {
+    expect(isStrayFrame(frame, input12)).toBe(true);
+  });
+
+  it.each<[string, Buffer]>([
+    ['the answer', h('01 04 04 00 FA 01 C2 5B B4')],
+    ['its exception', framed('01 84 02')],
+    ["another unit's frame with a bad CRC (noise: the poll fails on it)", h('03 04 04 00 FA 01 C2 5B B4')],
+    ['a frame shorter than its header says', framed('03 04 04 00 FA 01')],
+    ['a frame of a function the master does not read', framed('03 10 00 01 00 02')],
+  ])('is false for %s', (_name, frame) => {
+    expect(isStrayFrame(frame, input12)).toBe(false);
   });
 });
 
