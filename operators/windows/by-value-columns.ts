@@ -153,12 +153,28 @@ export function byValueColumns<V, P, R>(agg: Aggregator<V, P, R>): AggregatorCol
   const cells = Float64Array.from(empty);
   const left = box(cells, 0);
   const right = box(cells, 0);
+  // The merge of a and b, stored at out (which may be a or b: tryStore writes nothing unless the result fits),
+  // with one shape check of the result instead of a probe and then a store.
+  const mergeInto = (
+    out: Float64Array,
+    oo: number,
+    a: Float64Array,
+    oa: number,
+    b: Float64Array,
+    ob: number,
+  ): void => {
+    const r = agg.merge(fill(left, a, oa), fill(right, b, ob));
+    if (r === left) copy(a, oa, out, oo);
+    else if (r === right) copy(b, ob, out, oo);
+    else if (!tryStore(r, out, oo)) hold(agg.merge(box(a, oa), box(b, ob)), out, oo);
+  };
+  // The window's value goes to the user's result, which may keep it: a result that is one of the reused
+  // objects, or that does not fit (it may hold them), is computed again from fresh objects.
   const probeCells = new Float64Array(n + 1);
-  const mergeOf = (a: Float64Array, oa: number, b: Float64Array, ob: number): P => {
-    const pa = fill(left, a, oa);
-    const pb = fill(right, b, ob);
-    const r = agg.merge(pa, pb);
-    if (r === left || r === right) return r === left ? box(a, oa) : box(b, ob);
+  const mergedOf = (a: Float64Array, oa: number, b: Float64Array, ob: number): P => {
+    const r = agg.merge(fill(left, a, oa), fill(right, b, ob));
+    if (r === left) return box(a, oa);
+    if (r === right) return box(b, ob);
     return tryStore(r, probeCells, 0) ? r : agg.merge(box(a, oa), box(b, ob));
   };
   return {
@@ -170,7 +186,7 @@ export function byValueColumns<V, P, R>(agg: Aggregator<V, P, R>): AggregatorCol
     merge: (out, oo, a, oa, b, ob) => {
       if (a[oa + n] === EMPTY) copy(b, ob, out, oo);
       else if (b[ob + n] === EMPTY) copy(a, oa, out, oo);
-      else store(mergeOf(a, oa, b, ob), out, oo);
+      else mergeInto(out, oo, a, oa, b, ob);
     },
     result: (c, o) => agg.result(box(c, o)),
     copy: (from, of, to, ot) => {
@@ -187,7 +203,7 @@ export function byValueColumns<V, P, R>(agg: Aggregator<V, P, R>): AggregatorCol
     mergedResult: (a, oa, b, ob) => {
       if (a[oa + n] === EMPTY) return agg.result(box(b, ob));
       if (b[ob + n] === EMPTY) return agg.result(box(a, oa));
-      return agg.result(mergeOf(a, oa, b, ob));
+      return agg.result(mergedOf(a, oa, b, ob));
     },
     toJSON: (c, o) => partialToJSON(agg, box(c, o)),
     fromJSON: (j, c, o) => {
