@@ -5,10 +5,11 @@
 // and no more. A late answer that comes anyway, during a later exchange, is a whole frame (CRC good) that cannot
 // answer the request on the bus (another unit, another function or register count): it is dropped and the
 // response timeout runs on, as the Modbus serial-line spec has a master do with "a reply from an unexpected
-// slave". Each response ends by its length from the header, by the inter-character silence, or by the
-// per-request timeout; each poll becomes one outcome: the decoded fields, or the reason it failed (timeout, CRC,
-// an exception from the slave) with the bytes that came back. Knows nothing of the port: it writes through
-// `write` and is fed what the port reads.
+// slave". A timeout is declared only after the port has been read in that turn of the event loop, so an answer
+// that came in time is not lost because the loop itself was late (busy). Each response ends by its length from
+// the header, by the inter-character silence, or by the per-request timeout; each poll becomes one outcome: the
+// decoded fields, or the reason it failed (timeout, CRC, an exception from the slave) with the bytes that came
+// back. Knows nothing of the port: it writes through `write` and is fed what the port reads.
 import {
   decodePoll,
   isStrayFrame,
@@ -267,8 +268,13 @@ export class ModbusPoller {
         () => {
           if (this.#exchange !== exchange) return;
           timeout = setTimeout(() => {
-            this.#timedOutMs = performance.now();
-            exchange.finish(true);
+            // Timers run before the loop polls the port: when the loop was busy past the timeout, the answer may
+            // be waiting in the kernel. setImmediate runs after this turn's reads, which finish a whole answer.
+            setImmediate(() => {
+              if (this.#exchange !== exchange) return;
+              this.#timedOutMs = performance.now();
+              exchange.finish(true);
+            });
           }, timeoutMs);
         },
         (err: unknown) => {
