@@ -26,6 +26,8 @@ import { byId, LONG, readById, total, type AlertNotification, type WindowResult 
 
 // SLUICE_KILLS=N sets the count directly (for a run between the two).
 const KILLS = Number(process.env.SLUICE_KILLS ?? (LONG ? 1000 : 20));
+/** How long the end waits for the daemon to settle and for Kafka to hold every result (the long run has ~50x more). */
+const SETTLE_MS = LONG ? 900_000 : 120_000;
 const KEYS = 20;
 const PER_WINDOW = 100; // MQTT readings per 1 s window of event time (10 ms apart)
 const T0 = 1_700_000_000_000;
@@ -244,7 +246,7 @@ api: { port: 0 }
         const got = await readById<WindowResult>(out);
         return total(got.unique.values(), 'mqtt-1s', 'n') >= acked ? got : undefined;
       },
-      { timeoutMs: 120_000 },
+      { timeoutMs: SETTLE_MS },
     ).catch(async (err: unknown) => {
       logs.push(final.output());
       await diagnose(out, acked, logs.join(''), final);
@@ -270,7 +272,7 @@ api: { port: 0 }
         await sleep(300);
         return (await quiet()) ? true : undefined;
       },
-      { timeoutMs: 120_000 },
+      { timeoutMs: SETTLE_MS },
     );
     const settled = await readById<WindowResult>(out);
     const fileResults = [...settled.unique.values()];
@@ -295,15 +297,23 @@ api: { port: 0 }
     expect(countedSum, miscount).toBe(mqttSum);
 
     // Kafka: the same results, read by kcat (an independent consumer), once the outbox has drained.
+    let missing: string[] = [];
     const kafkaMessages = await waitFor(
       'every file result in Kafka',
       async () => {
-        const messages = await kcatConsume(kafka.brokers, 'edge');
+        const messages = await kcatConsume(kafka.brokers, 'edge', { timeoutMs: SETTLE_MS });
         const ids = new Set(messages.map((m) => m.headers['sluice-id']));
-        return fileResults.every((r) => ids.has(r.id)) ? messages : undefined;
+        missing = fileResults.filter((r) => !ids.has(r.id)).map((r) => r.id);
+        return missing.length === 0 ? messages : undefined;
       },
-      { timeoutMs: 120_000 },
-    );
+      { timeoutMs: SETTLE_MS },
+    ).catch(async (err: unknown) => {
+      const status = await fetch(`${api}/api/v1/status`).then(async (r) => r.text());
+      throw new Error(
+        `${missing.length} of ${fileResults.length} file results not in Kafka (first: ${missing.slice(0, 5).join(', ')}); status: ${status}`,
+        { cause: err },
+      );
+    });
     const kafkaRecords = kafkaMessages
       .sort((a, b) => a.partition - b.partition || a.offset - b.offset)
       .map((m) => {

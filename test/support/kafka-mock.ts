@@ -142,13 +142,17 @@ export async function startKafkaMock(options: { topics?: readonly string[] } = {
 }
 
 /** Reads a topic from the beginning to its end with kcat (`-C -e -J`), an independent consumer. */
-export async function kcatConsume(brokers: readonly string[], topic: string): Promise<KcatMessage[]> {
+export async function kcatConsume(
+  brokers: readonly string[],
+  topic: string,
+  { timeoutMs = 30_000 } = {},
+): Promise<KcatMessage[]> {
   let stdout: string;
   try {
     ({ stdout } = await run(
       'kcat',
       ['-C', '-b', brokers.join(','), '-t', topic, '-o', 'beginning', '-e', '-J', '-q'],
-      { maxBuffer: 256 * 1024 * 1024, timeout: 30_000 },
+      { maxBuffer: 1024 * 1024 * 1024, timeout: timeoutMs },
     ));
   } catch (err) {
     if ((err as { code?: string }).code === 'ENOENT') {
