@@ -223,3 +223,28 @@ it('stops reading at maxUndurable messages read but not durable, and reads on wh
   await until([b.events], '10 PUBACKs', () => b.pubacks.length === 10);
   expect(b.pubacks).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
 });
+
+it('stops reading at maxUndurableBytes of payload read but not durable, and reads on when they are', async () => {
+  const b = (broker = await startScriptedBroker());
+  const host = new HeldHost();
+  const config = receiverConfig({ url: b.url, topics: ['t'], qos: 1 });
+  // Payloads m1..m9 are 2 bytes: m1 in delivery (2), m2 read (4), m3 read (6 > 5) with its callback held.
+  const r = (receiver = new MqttReceiver('bytes', config, host, 'gw', { maxUndurableBytes: 5 }));
+  await r.connect();
+  b.publish(1, 9);
+  await until([host.events], 'the first delivery', () => host.calls.length === 1);
+  await untilRead(r, 3);
+  // Held: nothing more is read while the first delivery waits (a negative check: it can only pass falsely).
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(r.undurableMessages).toBe(3);
+  host.call(0).resolve();
+  await until([host.events], 'the second delivery', () => host.calls.length === 2);
+  expect(host.call(1).payloads).toEqual(['m2', 'm3']);
+  for (let i = 1; host.calls.flatMap((c) => c.payloads).length < 9 || i < host.calls.length; i++) {
+    await until([host.events], `delivery ${i}`, () => host.calls.length > i);
+    expect(host.call(i).payloads.length).toBeLessThanOrEqual(3);
+    host.call(i).resolve();
+  }
+  await until([b.events], '9 PUBACKs', () => b.pubacks.length === 9);
+  expect(b.pubacks).toEqual(Array.from({ length: 9 }, (_, i) => i + 1));
+});
