@@ -9,6 +9,7 @@
 // as it is, by reference, so nothing is lost. Partials are values here as in a checkpoint (or in Spark's
 // and Flink's serialized accumulators): a window keeps a partial's fields, not the object's identity.
 import { partialFromJSON, partialToJSON, type Aggregator } from '../aggregator.js';
+import type { ColumnMerge } from '../aggregates/aggregate-set.js';
 import type { AggregatorColumns } from '../aggregates/set-aggregator.js';
 
 const MAX_FIELDS = 16;
@@ -155,14 +156,7 @@ export function byValueColumns<V, P, R>(agg: Aggregator<V, P, R>): AggregatorCol
   const right = box(cells, 0);
   // The merge of a and b, stored at out (which may be a or b: tryStore writes nothing unless the result fits),
   // with one shape check of the result instead of a probe and then a store.
-  const mergeInto = (
-    out: Float64Array,
-    oo: number,
-    a: Float64Array,
-    oa: number,
-    b: Float64Array,
-    ob: number,
-  ): void => {
+  const mergeInto: ColumnMerge = (out, oo, a, oa, b, ob) => {
     const r = agg.merge(fill(left, a, oa), fill(right, b, ob));
     if (r === left) copy(a, oa, out, oo);
     else if (r === right) copy(b, ob, out, oo);
