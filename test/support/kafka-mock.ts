@@ -5,7 +5,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -160,28 +160,75 @@ export async function kcatConsume(
     }
     throw err;
   }
-  return stdout
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      const raw = JSON.parse(line) as {
-        topic: string;
-        partition: number;
-        offset: number;
-        key: string | null;
-        payload: string | null;
-        headers?: string[];
-      };
-      const headers: Record<string, string> = {};
-      const list = raw.headers ?? [];
-      for (let i = 0; i + 1 < list.length; i += 2) headers[list[i] as string] = list[i + 1] as string;
-      return {
-        topic: raw.topic,
-        partition: raw.partition,
-        offset: raw.offset,
-        key: raw.key,
-        payload: raw.payload,
-        headers,
-      };
+  return parseKcatJson(stdout);
+}
+
+/** kcat's `-J` output, one JSON message per line, as messages (a torn last line, still being written, is left). */
+function parseKcatJson(text: string): KcatMessage[] {
+  const messages: KcatMessage[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let raw: {
+      topic: string;
+      partition: number;
+      offset: number;
+      key: string | null;
+      payload: string | null;
+      headers?: string[];
+    };
+    try {
+      raw = JSON.parse(line) as typeof raw;
+    } catch {
+      continue;
+    }
+    const headers: Record<string, string> = {};
+    const list = raw.headers ?? [];
+    for (let i = 0; i + 1 < list.length; i += 2) headers[list[i] as string] = list[i + 1] as string;
+    messages.push({
+      topic: raw.topic,
+      partition: raw.partition,
+      offset: raw.offset,
+      key: raw.key,
+      payload: raw.payload,
+      headers,
     });
+  }
+  return messages;
+}
+
+export interface KcatTail {
+  /** Every message read so far, in the order kcat printed them. */
+  read(): Promise<KcatMessage[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Follows a topic from the beginning with kcat (`-C -J`, no `-e`), writing what it reads to `file`. For runs that
+ * write more than the librdkafka mock keeps: a mock partition holds at most 5 MiB (and 100,000 message sets) and
+ * deletes its oldest messages past that, so a read at the end would miss them; a consumer that follows the topic
+ * all along has read them before they go.
+ */
+export async function kcatTail(brokers: readonly string[], topic: string, file: string): Promise<KcatTail> {
+  const out = await open(file, 'w');
+  const child = spawn(
+    'kcat',
+    ['-C', '-b', brokers.join(','), '-t', topic, '-o', 'beginning', '-J', '-q', '-u'],
+    {
+      stdio: ['ignore', out.fd, 'ignore'],
+    },
+  );
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      resolve();
+    }),
+  );
+  child.once('error', () => undefined);
+  return {
+    read: async () => parseKcatJson(await readFile(file, 'utf8')),
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+      await out.close();
+    },
+  };
 }
