@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startDaemon, type DaemonProcess } from '../support/daemon.js';
+import { apiUrl, startDaemon, type DaemonProcess } from '../support/daemon.js';
 import { mqttSensors, writeCountingConfig } from '../support/gateway-configs.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { waitFor } from '../support/wait.js';
@@ -104,8 +104,7 @@ test('stops acknowledging on a full disk, says so, and resumes without losing an
   daemon = startDaemon(['run', '-c', config], { SLUICE_LOG_LEVEL: 'info' });
   await daemon.waitForLog('running');
   await daemon.waitForLog('mqtt connected');
-  const api = /"url":"(http:[^"]+)","msg":"api listening"/.exec(daemon.output())?.[1];
-  if (api === undefined) throw new Error(`no api url in ${daemon.output()}`);
+  const api = apiUrl(daemon);
   const status = (): Promise<Status> => getJson<Status>(`${api}/api/v1/status`);
 
   const publisher = await mqtt.connectAsync(broker.url, { clientId: 'disk-full-publisher' });

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startDaemon, type DaemonProcess } from '../support/daemon.js';
+import { apiUrl, startDaemon, type DaemonProcess } from '../support/daemon.js';
 import { kcatTail, startKafkaMock, type KafkaMock, type KcatTail } from '../support/kafka-mock.js';
 import { brokerSide, publishTally } from '../support/broker-log.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
@@ -260,8 +260,7 @@ api: { port: 0 }
     // The last serial windows close on the serial flush lines, maybe a batch after the MQTT flush: before the
     // file is read for good, wait until the daemon is quiet (nothing waiting for a batch, every outbox empty,
     // twice 300 ms apart: three batch intervals), so the file, Kafka and the alerts hold every result there is.
-    const api = /"url":"(http:[^"]+)","msg":"api listening"/.exec(final.output())?.[1];
-    if (api === undefined) throw new Error('the daemon logged no api url');
+    const api = apiUrl(final);
     const quiet = async (): Promise<boolean> => {
       const res = await fetch(`${api}/api/v1/status`);
       const status = (await res.json()) as {

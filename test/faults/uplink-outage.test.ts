@@ -17,7 +17,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { OutboxStatus } from '../../daemon/app.js';
-import { startDaemon, type DaemonProcess } from '../support/daemon.js';
+import { apiUrl, startDaemon, type DaemonProcess } from '../support/daemon.js';
 import { kcatConsume, startKafkaMock, type KafkaMock } from '../support/kafka-mock.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { waitFor } from '../support/wait.js';
@@ -126,8 +126,7 @@ async function startWithApi(config: string): Promise<Running> {
   daemon = d;
   await d.waitForLog('running', 60_000);
   await d.waitForLog('mqtt connected', 60_000);
-  const api = /"url":"(http:[^"]+)","msg":"api listening"/.exec(d.output())?.[1];
-  if (api === undefined) throw new Error(`no api url in ${d.output()}`);
+  const api = apiUrl(d);
   return {
     d,
     status: async () => {

@@ -19,6 +19,14 @@ export interface DaemonProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** The base URL of the daemon's REST API (`api: { port: 0 }` picks a free port), from its 'api listening' log
+ * line; throws if it has not logged one. */
+export function apiUrl(d: DaemonProcess): string {
+  const url = /"url":"(http:[^"]+)","msg":"api listening"/.exec(d.output())?.[1];
+  if (url === undefined) throw new Error(`the daemon logged no api url: ${d.output().slice(-2000)}`);
+  return url;
+}
+
 /** Starts the daemon with args; cwd (default: the repository) is where relative paths in its config resolve. */
 export function startDaemon(args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd = root): DaemonProcess {
   // tsx is resolved from the repository, so the daemon can run in any working directory.
