@@ -120,6 +120,18 @@ interface Running {
   status: () => Promise<Status>;
 }
 
+/** Waits until the `up` sink's outbox is empty; resolves with that sink's status. */
+function outboxDrained(status: () => Promise<Status>, timeoutMs: number): Promise<Status['sinks'][string]> {
+  return waitFor(
+    'the outbox to drain',
+    async () => {
+      const s = (await status()).sinks.up;
+      return s !== undefined && s.outbox.entries === 0 ? s : undefined;
+    },
+    { timeoutMs },
+  );
+}
+
 /** Starts the daemon on this config and waits until it runs and is subscribed; status() reads /api/v1/status. */
 async function startWithApi(config: string): Promise<Running> {
   const d = startDaemon(['run', '-c', config], { SLUICE_LOG_LEVEL: 'info' });
@@ -228,14 +240,7 @@ test(
     // The uplink comes back: the outbox drains to zero.
     const upAt = Date.now();
     await kafka.up();
-    const drained = await waitFor(
-      'the outbox to drain',
-      async () => {
-        const s = (await status()).sinks.up;
-        return s !== undefined && s.outbox.entries === 0 ? s : undefined;
-      },
-      { timeoutMs: LONG ? 1_800_000 : 120_000 },
-    );
+    const drained = await outboxDrained(status, LONG ? 1_800_000 : 120_000);
     const drainMs = Date.now() - upAt;
     expect(drained.outbox.bytes).toBe(0);
     expect(drained.outbox.dropped).toEqual({ full: 0, age: 0 });
@@ -295,14 +300,7 @@ test('a bounded drop-oldest outbox overflowing during the outage loses exactly w
   expect(full.sent).toBe(0);
 
   await kafka.up();
-  const drained = await waitFor(
-    'the outbox to drain',
-    async () => {
-      const s = (await status()).sinks.up;
-      return s !== undefined && s.outbox.entries === 0 ? s : undefined;
-    },
-    { timeoutMs: 60_000 },
-  );
+  const drained = await outboxDrained(status, 60_000);
   // Nothing more dropped once the broker was back.
   expect(drained.outbox.dropped).toEqual(full.outbox.dropped);
 
